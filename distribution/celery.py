@@ -1,0 +1,43 @@
+"""The Celery application: JSON only, bounded task time, the beat schedule in code.
+
+Tasks that are safe to run twice declare IDEMPOTENT_TASK options: they are
+acknowledged only after they finish (acks_late) and re-queued when a worker dies
+under them, so a crash never loses one. Non-idempotent work must not use them.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "distribution.settings")
+
+app = Celery("distribution")
+# What depends on the environment (broker, eager mode, file paths) is read from
+# Django settings under the CELERY_ prefix; the rest is fixed here.
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    broker_connection_retry_on_startup=True,
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    result_backend=None,
+    timezone="UTC",
+    enable_utc=True,
+    # A task past its soft limit gets SoftTimeLimitExceeded and can record why it
+    # stopped; past the hard limit the worker process is killed.
+    task_soft_time_limit=300,
+    task_time_limit=360,
+    task_acks_late=False,
+    worker_prefetch_multiplier=1,
+    beat_schedule={
+        "heartbeat": {
+            "task": "distribution.tasks.heartbeat",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
+    },
+)
+app.autodiscover_tasks()
+
+IDEMPOTENT_TASK = {"acks_late": True, "reject_on_worker_lost": True}

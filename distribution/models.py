@@ -1,0 +1,165 @@
+"""The tenant (Distributor), its members and invitations, and the worker heartbeat.
+
+Every distributor-owned row elsewhere reaches a Distributor by a foreign key, and
+portal views read rows only through `distribution.tenancy`, so another tenant's
+id answers 404.
+"""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .money import CURRENCY_CHOICES, DEFAULT_CURRENCY
+
+
+class Distributor(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        # A suspended distributor may log in and read, but every write is refused.
+        SUSPENDED = "suspended", _("Suspended")
+
+    company_name = models.CharField(_("company name"), max_length=200)
+    contact_person = models.CharField(_("contact person"), max_length=120)
+    phone = models.CharField(_("phone"), max_length=40)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166-1 alpha-2 code, e.g. US."))
+    settlement_currency = models.CharField(
+        _("settlement currency"), max_length=3, choices=CURRENCY_CHOICES, default=DEFAULT_CURRENCY
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    suspended_reason = models.CharField(_("suspension reason"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("distributor")
+        verbose_name_plural = _("distributors")
+        ordering = ["company_name", "id"]
+
+    def __str__(self) -> str:
+        return self.company_name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    OPERATOR = "operator", _("Operator")
+    FINANCE = "finance", _("Finance")
+
+
+class Section(models.TextChoices):
+    """Areas of the portal; a role opens a fixed set of them (ROLE_SECTIONS)."""
+
+    CATALOG = "catalog", _("Catalog")
+    STORES = "stores", _("Stores")
+    MAPPING = "mapping", _("Mapping")
+    ORDERS = "orders", _("Orders")
+    FINANCE = "finance", _("Finance")
+    ACCOUNT = "account", _("Account")
+    MEMBERS = "members", _("Members")
+
+
+ROLE_SECTIONS: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset(Section.values),
+    Role.ADMIN: frozenset(Section.values),
+    # Operators run the store side and never see money.
+    Role.OPERATOR: frozenset({Section.CATALOG, Section.STORES, Section.MAPPING, Section.ORDERS, Section.ACCOUNT}),
+    # Finance members see the finance pages and their own profile only.
+    Role.FINANCE: frozenset({Section.FINANCE, Section.ACCOUNT}),
+}
+
+
+class Membership(models.Model):
+    """A user's seat in one distributor. A user belongs to at most one distributor."""
+
+    distributor = models.ForeignKey(Distributor, on_delete=models.CASCADE, related_name="memberships")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["distributor", "created_at", "id"]
+        constraints = [
+            # Exactly one owner per distributor; ownership is not transferable by role edits.
+            models.UniqueConstraint(
+                fields=["distributor"], condition=Q(role="owner"), name="membership_one_owner_per_distributor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.distributor})"
+
+    def can_open(self, section: str) -> bool:
+        return section in ROLE_SECTIONS[self.role]
+
+
+def _invitation_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _invitation_expiry():
+    return timezone.now() + timedelta(days=7)
+
+
+class Invitation(models.Model):
+    """An owner's or admin's invitation of a sub-account by e-mail, with a role."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REVOKED = "revoked", _("Revoked")
+
+    distributor = models.ForeignKey(Distributor, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=16, choices=[c for c in Role.choices if c[0] != Role.OWNER])
+    token = models.CharField(max_length=64, unique=True, default=_invitation_token, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("invited by")
+    )
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), default=_invitation_expiry)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["distributor", "email"], condition=Q(status="pending"), name="invitation_one_pending_per_email"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} -> {self.distributor}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == self.Status.PENDING and self.expires_at > timezone.now()
+
+
+class Heartbeat(models.Model):
+    """Last time a named periodic task ran on a worker; staff see it in the admin."""
+
+    name = models.CharField(max_length=64, unique=True)
+    last_seen_at = models.DateTimeField()
+    hostname = models.CharField(max_length=255, blank=True)
+    runs = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.last_seen_at:%Y-%m-%d %H:%M:%S}"

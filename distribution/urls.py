@@ -1,0 +1,48 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from . import views
+
+admin.site.site_header = _("Distribution platform — staff console")
+admin.site.site_title = _("Distribution staff")
+admin.site.index_title = _("Operations")
+
+portal_patterns = (
+    [
+        path("", views.HomeView.as_view(), name="home"),
+        path("account/profile/", views.ProfileView.as_view(), name="profile"),
+        path("account/members/", views.MemberListView.as_view(), name="member_list"),
+        path("account/members/<int:membership_id>/role/", views.MemberRoleView.as_view(), name="member_role"),
+        path("account/members/<int:membership_id>/remove/", views.MemberRemoveView.as_view(), name="member_remove"),
+        path(
+            "account/invitations/<int:invitation_id>/revoke/",
+            views.InvitationRevokeView.as_view(),
+            name="invitation_revoke",
+        ),
+    ],
+    "portal",
+)
+
+urlpatterns = [
+    path("", include(portal_patterns)),
+    path("invitations/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation_accept"),
+    path("catalog/", include("catalog.urls")),
+    path("stores/", include("stores.urls")),
+    path("mapping/", include("mapping.urls")),
+    path("orders/", include("orders.urls")),
+    path("finance/", include("finance.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+# The emulated outside world: only for the demo and the tests, never in production.
+if settings.SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
