@@ -7,6 +7,7 @@ other tenants cannot even be probed.
 
 A model says how it reaches its Distributor with a `tenant_path` class attribute
 (default "distributor"), e.g. an order line sets `tenant_path = "order__distributor"`.
+Rows shared by every distributor (the platform's catalog) set `tenant_path = None`.
 """
 
 from dataclasses import dataclass
@@ -69,12 +70,15 @@ def ensure_can_act(membership: Membership | None, section: str) -> None:
         )
 
 
-def tenant_path(model: type[Model]) -> str:
+def tenant_path(model: type[Model]) -> str | None:
     return getattr(model, "tenant_path", "distributor")
 
 
 def scope(queryset: QuerySet, distributor: Distributor) -> QuerySet:
-    return queryset.filter(**{tenant_path(queryset.model): distributor})
+    path = tenant_path(queryset.model)
+    if path is None:
+        return queryset  # shared by all distributors
+    return queryset.filter(**{path: distributor})
 
 
 def get_for_tenant_or_404(queryset: QuerySet, distributor: Distributor, **lookup):
