@@ -30,14 +30,14 @@ app.conf.update(
     task_time_limit=360,
     task_acks_late=False,
     worker_prefetch_multiplier=1,
-    beat_schedule={
-        "heartbeat": {
-            "task": "distribution.tasks.heartbeat",
-            "schedule": 60.0,
-            "options": {"expires": 55},
-        },
-    },
 )
+# The beat schedule, in code. Later apps add their entries here.
+app.conf.beat_schedule = {
+    "heartbeat": {
+        "task": "distribution.tasks.heartbeat",
+        "schedule": float(os.environ.get("HEARTBEAT_SECONDS", "60")),
+    },
+}
 app.autodiscover_tasks()
 
 IDEMPOTENT_TASK = {"acks_late": True, "reject_on_worker_lost": True}

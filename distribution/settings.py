@@ -15,7 +15,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+TESTING = "pytest" in sys.modules or os.environ.get("TESTING", "").lower() in {"1", "true", "yes", "on"}
+# Runtime files (SQLite, broker folders, uploads, beat schedule). Tests get their own
+# folder so a development broker queue is never consumed by a test worker.
+VAR_DIR = Path(os.environ.get("VAR_DIR") or (BASE_DIR / "var" / "test" if TESTING else BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -36,7 +39,6 @@ def env_int(name: str, default: int) -> int:
 
 
 DEBUG = env_bool("DEBUG", True)
-TESTING = "pytest" in sys.modules or env_bool("TESTING", False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-7c1f0e9a2b"  # noqa: S105 (DEBUG only)
 SECRET_KEY = os.environ.get("SECRET_KEY") or (_DEV_SECRET_KEY if DEBUG else "")
@@ -207,12 +209,13 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     CELERY_BROKER_URL = "filesystem://"
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (CELERY_DATA_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DATA_DIR / "out"),
         "data_folder_out": str(CELERY_DATA_DIR / "out"),
         "data_folder_processed": str(CELERY_DATA_DIR / "processed"),
+        "control_folder": str(CELERY_DATA_DIR / "control"),
         "store_processed": False,
     }
 # The cache holds allauth's rate limits and the like; it must be shared by all

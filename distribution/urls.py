@@ -27,6 +27,7 @@ portal_patterns = (
 
 urlpatterns = [
     path("", include(portal_patterns)),
+    path("healthz/", views.healthz, name="healthz"),
     path("invitations/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation_accept"),
     path("catalog/", include("catalog.urls")),
     path("stores/", include("stores.urls")),

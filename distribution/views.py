@@ -174,3 +174,13 @@ class InvitationAcceptView(View):
             return self.get(request, token, form=form, status=400)
         messages.success(request, _("Welcome to %(company)s.") % {"company": invitation.distributor.company_name})
         return redirect("portal:home")
+
+
+def healthz(request):
+    """Liveness for the load balancer and docker-compose: the database answers."""
+    from django.db import connection
+    from django.http import JsonResponse
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -5,7 +5,16 @@ from django.core.cache import cache
 
 from distribution.models import Role
 
+from .browser import _playwright_browser, page  # noqa: F401  (fixtures)
 from .factories import DistributorFactory, MembershipFactory, owner_of
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Lets fixtures see whether the test failed (the browser fixture takes a screenshot).
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 EXCLUDED_NAMESPACES = {"admin", "sandbox"}
 EXCLUDED_MODULE_PREFIXES = ("allauth", "django.conf.urls.i18n", "django.views.i18n")
 # Portal URLs that are deliberately reachable without a distributor seat.
-PUBLIC_URL_NAMES = {"invitation_accept"}
+PUBLIC_URL_NAMES = {"invitation_accept", "healthz"}
 
 
 @dataclass
