@@ -1,0 +1,218 @@
+"""Writes on the catalog: stock movements, items saved by staff, documents and images.
+
+Stock moves only here. Orders reserve at payment, release at cancel and consume at
+shipment; each call locks the items it touches (in primary-key order, so two
+orders over the same items cannot deadlock), refuses to go below zero, and records
+a StockMovement whose `(item, kind, reference)` is unique, so a retried call with
+the same reference moves stock once.
+
+`item_id` arguments are primary keys (what an order line's `item_id` holds), not
+the human Item ID string.
+"""
+
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from distribution.errors import ApplicationError
+
+from .models import Document, Item, Product, ProductImage, StockMovement
+
+Kind = StockMovement.Kind
+
+
+def _check_reference(reference: str) -> str:
+    reference = (reference or "").strip()
+    if not reference:
+        raise ApplicationError(_("A stock movement needs a reference (the order or shipment it belongs to)."))
+    if len(reference) > 120:
+        raise ApplicationError(_("A stock reference is at most 120 characters."))
+    return reference
+
+
+def _check_quantities(quantities: Mapping[int, int]) -> dict[int, int]:
+    if not quantities:
+        raise ApplicationError(_("No items given."))
+    checked = {}
+    for pk, quantity in quantities.items():
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise ApplicationError(_("A quantity must be a whole number above zero, not %(q)s.") % {"q": quantity})
+        checked[int(pk)] = quantity
+    return checked
+
+
+def _refusal(kind: str, item: Item, quantity: int) -> str | None:
+    if kind == Kind.RESERVE and quantity > item.available:
+        return _("Only %(available)d of %(item)s available; %(quantity)d requested.") % {
+            "available": item.available,
+            "item": item.item_id,
+            "quantity": quantity,
+        }
+    if kind in (Kind.RELEASE, Kind.CONSUME) and quantity > item.reserved:
+        params = {"quantity": quantity, "item": item.item_id, "reserved": item.reserved}
+        if kind == Kind.RELEASE:
+            return _("Cannot release %(quantity)d of %(item)s: only %(reserved)d reserved.") % params
+        return _("Cannot ship %(quantity)d of %(item)s: only %(reserved)d reserved.") % params
+    return None
+
+
+@transaction.atomic
+def _stock_move(kind: str, quantities: Mapping[int, int], reference: str) -> list[Item]:
+    reference = _check_reference(reference)
+    quantities = _check_quantities(quantities)
+    locked = list(Item.objects.select_for_update().filter(pk__in=quantities).order_by("pk"))
+    missing = set(quantities) - {item.pk for item in locked}
+    if missing:
+        raise ApplicationError(_("Unknown item: %(ids)s.") % {"ids": ", ".join(map(str, sorted(missing)))})
+
+    done = dict(
+        StockMovement.objects.filter(item_id__in=quantities, kind=kind, reference=reference).values_list(
+            "item_id", "quantity"
+        )
+    )
+    to_move = []
+    for item in locked:
+        quantity = quantities[item.pk]
+        if item.pk in done:
+            if done[item.pk] != quantity:
+                raise ApplicationError(
+                    _("%(item)s was already moved for %(reference)s with a different quantity (%(done)d).")
+                    % {"item": item.item_id, "reference": reference, "done": done[item.pk]},
+                    extra={"item_id": item.item_id},
+                )
+            continue  # a replay of a call that already took effect
+        refusal = _refusal(kind, item, quantity)
+        if refusal:
+            raise ApplicationError(
+                refusal, extra={"item_id": item.item_id, "available": item.available, "reserved": item.reserved}
+            )
+        to_move.append((item, quantity))
+
+    movements = []
+    for item, quantity in to_move:
+        if kind == Kind.RESERVE:
+            item.reserved += quantity
+        elif kind == Kind.RELEASE:
+            item.reserved -= quantity
+        else:  # consume: the pieces leave the warehouse
+            item.reserved -= quantity
+            item.stock_on_hand -= quantity
+        item.save(update_fields=["reserved", "stock_on_hand", "updated_at"])
+        movements.append(
+            StockMovement(
+                item=item,
+                kind=kind,
+                quantity=quantity,
+                reference=reference,
+                stock_on_hand_after=item.stock_on_hand,
+                reserved_after=item.reserved,
+            )
+        )
+    StockMovement.objects.bulk_create(movements)
+    return locked
+
+
+def items_stock_reserve(*, quantities: Mapping[int, int], reference: str) -> list[Item]:
+    """Reserve stock of several items at once (an order's lines), all or nothing."""
+    return _stock_move(Kind.RESERVE, quantities, reference)
+
+
+def items_stock_release(*, quantities: Mapping[int, int], reference: str) -> list[Item]:
+    return _stock_move(Kind.RELEASE, quantities, reference)
+
+
+def items_stock_consume(*, quantities: Mapping[int, int], reference: str) -> list[Item]:
+    return _stock_move(Kind.CONSUME, quantities, reference)
+
+
+def item_stock_reserve(*, item_id: int, quantity: int, reference: str) -> Item:
+    """At payment: claim `quantity` pieces so no other order can sell them."""
+    return _stock_move(Kind.RESERVE, {item_id: quantity}, reference)[0]
+
+
+def item_stock_release(*, item_id: int, quantity: int, reference: str) -> Item:
+    """At cancel: give reserved pieces back."""
+    return _stock_move(Kind.RELEASE, {item_id: quantity}, reference)[0]
+
+
+def item_stock_consume(*, item_id: int, quantity: int, reference: str) -> Item:
+    """At shipment: reserved pieces leave the warehouse."""
+    return _stock_move(Kind.CONSUME, {item_id: quantity}, reference)[0]
+
+
+def _adjust_movement(item: Item, delta: int, reference: str) -> None:
+    if delta:
+        StockMovement.objects.create(
+            item=item,
+            kind=Kind.ADJUST,
+            quantity=delta,
+            reference=reference[:120],
+            stock_on_hand_after=item.stock_on_hand,
+            reserved_after=item.reserved,
+        )
+
+
+@transaction.atomic
+def item_stock_adjust(*, item_id: int, stock_on_hand: int, reference: str) -> Item:
+    """Staff set the counted stock on hand (a delivery arrived, a stock-take)."""
+    reference = _check_reference(reference)
+    item = Item.objects.select_for_update().get(pk=item_id)
+    if isinstance(stock_on_hand, bool) or not isinstance(stock_on_hand, int) or stock_on_hand < 0:
+        raise ApplicationError(_("Stock on hand must be a whole number, zero or more."))
+    if stock_on_hand < item.reserved:
+        raise ApplicationError(
+            _("Stock on hand of %(item)s cannot be below the %(reserved)d pieces reserved by paid orders.")
+            % {"item": item.item_id, "reserved": item.reserved}
+        )
+    delta = stock_on_hand - item.stock_on_hand
+    item.stock_on_hand = stock_on_hand
+    item.save(update_fields=["stock_on_hand", "updated_at"])
+    _adjust_movement(item, delta, reference)
+    return item
+
+
+@transaction.atomic
+def item_save(*, item: Item, reference: str) -> Item:
+    """Create or update an item from a staff edit or an import row.
+
+    `reserved` is never taken from the caller: it is re-read under the row lock, so
+    an edit that raced with a payment cannot undo the reservation. Raises
+    ValidationError (with the field) when the row is not valid; nothing is saved then.
+    """
+    previous_on_hand = 0
+    if item.pk:
+        current = Item.objects.select_for_update().filter(pk=item.pk).first()
+        if current is not None:
+            item.reserved = current.reserved
+            previous_on_hand = current.stock_on_hand
+    else:
+        item.reserved = 0
+    item.full_clean()
+    item.save()
+    _adjust_movement(item, item.stock_on_hand - previous_on_hand, reference)
+    return item
+
+
+@transaction.atomic
+def document_create(*, product: Product, doc_type: str, file, title: str = "", valid_until=None) -> Document:
+    """Attach a qualification document; the file is checked by type, content and size."""
+    document = Document(product=product, doc_type=doc_type, file=file, title=title.strip(), valid_until=valid_until)
+    try:
+        document.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), extra={"errors": exc.message_dict}) from None
+    document.save()
+    return document
+
+
+@transaction.atomic
+def product_image_add(*, product: Product, file, alt_text: str = "", position: int = 0) -> ProductImage:
+    image = ProductImage(product=product, file=file, alt_text=alt_text.strip(), position=position)
+    try:
+        image.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), extra={"errors": exc.message_dict}) from None
+    image.save()
+    return image
