@@ -239,3 +239,90 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Stores (stores/ owns this block): credential encryption keys and the platform apps.
+# STORE_CREDENTIAL_KEYS is a comma-separated list of Fernet keys, NEWEST FIRST: the first
+# encrypts, every one decrypts, and `manage.py rotate_store_credentials` re-encrypts all
+# stored credentials under the first. Make a key with
+#   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+STORE_CREDENTIAL_KEYS = env_list("STORE_CREDENTIAL_KEYS")
+if not STORE_CREDENTIAL_KEYS and not DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG is off, so STORE_CREDENTIAL_KEYS must be set (comma-separated Fernet keys, newest first)."
+    )
+if not STORE_CREDENTIAL_KEYS:
+    import base64
+    import hashlib
+
+    # DEVELOPMENT ONLY: a key derived from the (development) SECRET_KEY, so a fresh checkout runs.
+    STORE_CREDENTIAL_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(b"store-credentials:" + SECRET_KEY.encode()).digest()).decode()
+    ]
+
+# Our app at each platform, and where each platform's API lives. `{shop}` is the Shopify shop
+# domain. In development and tests the defaults point at the emulators under /sandbox/
+# (SANDBOX_BASE_URL), whose demo apps use the same development client ids and secrets.
+SANDBOX_BASE_URL = os.environ.get("SANDBOX_BASE_URL", "http://127.0.0.1:8000/sandbox").rstrip("/")
+_SANDBOX_DEFAULTS = SANDBOX_ENABLED and DEBUG
+SHOPIFY_CLIENT_ID = os.environ.get("SHOPIFY_CLIENT_ID") or ("sandbox-shopify-client-id" if _SANDBOX_DEFAULTS else "")
+SHOPIFY_CLIENT_SECRET = os.environ.get("SHOPIFY_CLIENT_SECRET") or (
+    "sandbox-shopify-client-secret" if _SANDBOX_DEFAULTS else ""
+)
+SHOPIFY_SCOPES = env_list(
+    "SHOPIFY_SCOPES",
+    "read_orders,read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders",
+)
+SHOPIFY_API_VERSION = os.environ.get("SHOPIFY_API_VERSION", "2024-10")
+SHOPIFY_API_BASE = os.environ.get("SHOPIFY_API_BASE") or (
+    f"{SANDBOX_BASE_URL}/shopify/{{shop}}" if _SANDBOX_DEFAULTS else "https://{shop}"
+)
+# Amazon SP-API: a Login with Amazon (LWA) client and the app's id in Seller Central.
+# `{host}` is the marketplace's Seller Central host (consent) or its SP-API regional endpoint.
+AMAZON_APP_ID = os.environ.get("AMAZON_APP_ID") or ("amzn1.sp.solution.sandbox" if _SANDBOX_DEFAULTS else "")
+AMAZON_LWA_CLIENT_ID = os.environ.get("AMAZON_LWA_CLIENT_ID") or (
+    "amzn1.application-oa2-client.sandbox" if _SANDBOX_DEFAULTS else ""
+)
+AMAZON_LWA_CLIENT_SECRET = os.environ.get("AMAZON_LWA_CLIENT_SECRET") or (
+    "sandbox-amazon-lwa-secret" if _SANDBOX_DEFAULTS else ""
+)
+AMAZON_APP_DRAFT = env_bool("AMAZON_APP_DRAFT", _SANDBOX_DEFAULTS)  # adds version=beta to the consent URL
+AMAZON_SELLER_CENTRAL_BASE = os.environ.get("AMAZON_SELLER_CENTRAL_BASE") or (
+    f"{SANDBOX_BASE_URL}/amazon/{{host}}" if _SANDBOX_DEFAULTS else "https://{host}"
+)
+AMAZON_SP_API_BASE = os.environ.get("AMAZON_SP_API_BASE") or (
+    f"{SANDBOX_BASE_URL}/amazon/{{host}}" if _SANDBOX_DEFAULTS else "https://{host}"
+)
+AMAZON_LWA_TOKEN_URL = os.environ.get("AMAZON_LWA_TOKEN_URL") or (
+    f"{SANDBOX_BASE_URL}/amazon/api.amazon.com/auth/o2/token"
+    if _SANDBOX_DEFAULTS
+    else "https://api.amazon.com/auth/o2/token"
+)
+
+# TikTok Shop: the app's key and secret (every call is signed with the secret) and its service id.
+TIKTOK_APP_KEY = os.environ.get("TIKTOK_APP_KEY") or ("sandboxtiktokkey" if _SANDBOX_DEFAULTS else "")
+TIKTOK_APP_SECRET = os.environ.get("TIKTOK_APP_SECRET") or ("sandbox-tiktok-secret" if _SANDBOX_DEFAULTS else "")
+TIKTOK_SERVICE_ID = os.environ.get("TIKTOK_SERVICE_ID") or ("7000000000000000001" if _SANDBOX_DEFAULTS else "")
+# `{host}`: services.tiktokshop.com (services.us.tiktokshop.com for US shops), auth.tiktok-shops.com
+# for tokens, open-api.tiktokglobalshop.com for the API.
+TIKTOK_BASE = os.environ.get("TIKTOK_BASE") or (
+    f"{SANDBOX_BASE_URL}/tiktok/{{host}}" if _SANDBOX_DEFAULTS else "https://{host}"
+)
+
+# Sandbox emulators: which apps they know (the same development credentials as above), and how
+# many random orders a shop gets when a consent page first names it (so the demo has orders).
+SANDBOX_APPS = {
+    "shopify": {"client_id": SHOPIFY_CLIENT_ID, "client_secret": SHOPIFY_CLIENT_SECRET},
+    "amazon": {
+        "client_id": AMAZON_LWA_CLIENT_ID,
+        "client_secret": AMAZON_LWA_CLIENT_SECRET,
+        "application_id": AMAZON_APP_ID,
+    },
+    # TikTok sends the seller back to the redirect URL registered with the app, not one in the URL.
+    "tiktok": {
+        "client_id": TIKTOK_APP_KEY,
+        "client_secret": TIKTOK_APP_SECRET,
+        "application_id": TIKTOK_SERVICE_ID,
+        "redirect_uri": SANDBOX_BASE_URL.rsplit("/sandbox", 1)[0] + "/stores/authorize/callback/",
+    },
+}
+SANDBOX_NEW_SHOP_ORDERS = env_int("SANDBOX_NEW_SHOP_ORDERS", 0 if TESTING else 12)

@@ -1,0 +1,185 @@
+"""The emulated outside world's own state: platform apps, shops, grants, tokens, orders.
+
+Nothing here refers to the platform's apps (stores, orders ...): the sandbox is "the
+other side" of the wire, and keeps what a platform would keep. Payloads are stored in
+the platform's documented JSON shape, exactly as they are served.
+"""
+
+from django.db import models
+
+
+class SandboxApp(models.Model):
+    """An app registered with an emulated platform (its client id and secret)."""
+
+    platform = models.CharField(max_length=16)
+    client_id = models.CharField(max_length=128)
+    client_secret = models.CharField(max_length=256)
+    # Amazon: the app's id in Seller Central (the consent URL names it, not the LWA client).
+    application_id = models.CharField(max_length=128, blank=True)
+    name = models.CharField(max_length=120, default="Distribution platform")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform", "client_id"], name="sandbox_app_unique_client")]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.client_id}"
+
+
+class SandboxShop(models.Model):
+    """A shop on an emulated platform, with its rate-limit bucket and fault switches."""
+
+    platform = models.CharField(max_length=16)
+    domain = models.CharField(
+        max_length=255,
+        help_text="Shopify: name.myshopify.com; WooCommerce: site name; Amazon: seller id; TikTok: shop id",
+    )
+    # TikTok Shop: the shop_cipher most calls must carry.
+    cipher = models.CharField(max_length=128, blank=True)
+    name = models.CharField(max_length=120, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    country_code = models.CharField(max_length=2, default="US")
+    next_order_number = models.PositiveBigIntegerField(default=1001)
+
+    # Leaky bucket (Shopify REST, Standard plan: 40 requests, leaking 2 per second).
+    bucket_size = models.PositiveIntegerField(default=40)
+    leak_per_second = models.FloatField(default=2.0)
+    bucket_level = models.FloatField(default=0.0)
+    bucket_updated = models.FloatField(default=0.0, help_text="Unix time of the last bucket update.")
+
+    # Fault switches: the next N API calls fail, or every call is slowed down.
+    fail_next_429 = models.PositiveIntegerField(default=0)
+    fault_retry_after = models.FloatField(default=1.0)
+    fail_next_500 = models.PositiveIntegerField(default=0)
+    slow_seconds = models.FloatField(default=0.0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform", "domain"], name="sandbox_shop_unique_domain")]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.domain}"
+
+
+class SandboxGrant(models.Model):
+    """An authorization code handed out by a consent page; single use."""
+
+    shop = models.ForeignKey(SandboxShop, on_delete=models.CASCADE, related_name="grants")
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=128, unique=True)
+    scopes = models.CharField(max_length=500, blank=True)
+    redirect_uri = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"grant for {self.shop}"
+
+
+class SandboxToken(models.Model):
+    """An issued access token (and refresh token, for expiring offline tokens)."""
+
+    shop = models.ForeignKey(SandboxShop, on_delete=models.CASCADE, related_name="tokens")
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="+")
+    access_token = models.CharField(max_length=128, unique=True)
+    refresh_token = models.CharField(max_length=128, unique=True, null=True, blank=True)
+    scopes = models.CharField(max_length=500, blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    # The refresh token was used (it rotates) or the app was uninstalled.
+    refresh_used = models.BooleanField(default=False)
+    revoked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"token {self.access_token[:10]}… for {self.shop}"
+
+
+class SandboxOrder(models.Model):
+    shop = models.ForeignKey(SandboxShop, on_delete=models.CASCADE, related_name="orders")
+    external_id = models.BigIntegerField()
+    payload = models.JSONField()
+    # Kept beside the payload so list filters are plain queries (Shopify: open, closed or
+    # cancelled; WooCommerce: the order's status).
+    state = models.CharField(max_length=32, default="open")
+    # What the platform keeps beside the order but outside its JSON (WooCommerce's notes).
+    extra = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "external_id"], name="sandbox_order_unique_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.external_id} of {self.shop}"
+
+
+class SandboxFulfillmentOrder(models.Model):
+    order = models.ForeignKey(SandboxOrder, on_delete=models.CASCADE, related_name="fulfillment_orders")
+    external_id = models.BigIntegerField(unique=True)
+    payload = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"fulfillment order {self.external_id}"
+
+
+class SandboxFulfillment(models.Model):
+    order = models.ForeignKey(SandboxOrder, on_delete=models.CASCADE, related_name="fulfillments")
+    external_id = models.BigIntegerField(unique=True)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"fulfillment {self.external_id}"
+
+
+class SandboxApiKey(models.Model):
+    """A REST API key pair issued by a shop (WooCommerce: ck_/cs_); valid until deleted."""
+
+    shop = models.ForeignKey(SandboxShop, on_delete=models.CASCADE, related_name="api_keys")
+    consumer_key = models.CharField(max_length=64, unique=True)
+    consumer_secret = models.CharField(max_length=64)
+    permissions = models.CharField(max_length=16, default="read_write")
+    description = models.CharField(max_length=200, blank=True)
+    revoked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"key {self.consumer_key[:10]}… of {self.shop}"
+
+
+class SandboxWebhook(models.Model):
+    """A webhook subscription; deliveries are signed with the app's secret (Shopify) or
+    the subscription's own secret (WooCommerce)."""
+
+    shop = models.ForeignKey(SandboxShop, on_delete=models.CASCADE, related_name="webhooks")
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    secret = models.CharField(max_length=128, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    external_id = models.BigIntegerField(unique=True)
+    topic = models.CharField(max_length=64)
+    address = models.URLField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.topic} -> {self.address}"
+
+
+class SandboxRequest(models.Model):
+    """A log of API calls the emulators answered, so tests and people can see the traffic."""
+
+    shop = models.ForeignKey(SandboxShop, on_delete=models.CASCADE, related_name="requests", null=True)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    query = models.TextField(blank=True)
+    status = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} -> {self.status}"

@@ -1,11 +1,199 @@
-from django.shortcuts import render
+"""[Platform Authorization] > [Platform Store Authorization]: the stores, [Authorize Now],
+the platform's form, the consent round trip, re-authorize, disable and remove."""
 
+from django.contrib import messages
+from django.http import Http404, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from distribution.errors import ApplicationError
 from distribution.models import Section
 from distribution.tenancy import PortalView
+
+from . import selectors, services
+from .authorization import store_authorization_complete, store_authorization_start
+from .forms import FORMS, PlatformChoiceForm
+from .models import Platform
+
+
+def _callback_params(query: QueryDict) -> dict:
+    """The callback's query as the platform signed it: repeated or `[]` keys stay lists."""
+    params = {}
+    for key, values in query.lists():
+        params[key] = values if key.endswith("[]") or len(values) > 1 else values[-1]
+    return params
+
+
+def _split_secrets(form) -> tuple[dict, dict]:
+    """The form's public fields (kept with the authorization) and its secrets (client only)."""
+    secret_names = getattr(form, "secret_fields", ())
+    public = {k: v for k, v in form.cleaned_data.items() if k not in secret_names}
+    return public, {k: form.cleaned_data[k] for k in secret_names}
+
+
+def _platform_or_404(platform: str) -> str:
+    if platform not in FORMS:
+        raise Http404(_("Not found."))
+    return platform
 
 
 class StoreListView(PortalView):
     section = Section.STORES
 
     def get(self, request):
-        return render(request, "stores/store_list.html")
+        platforms = [(value, label) for value, label in selectors.authorizable_platforms() if value in FORMS]
+        return render(
+            request,
+            "stores/store_list.html",
+            {
+                "stores": selectors.store_list(distributor=self.distributor),
+                "platform_form": PlatformChoiceForm(platforms=platforms),
+            },
+        )
+
+
+class StoreAuthorizeView(PortalView):
+    """The platform's form; saving it sends OAuth platforms to their consent page."""
+
+    section = Section.STORES
+
+    def get(self, request):
+        platform = request.GET.get("platform", "")
+        if platform not in FORMS:
+            messages.error(request, _("Choose a platform."))
+            return redirect("stores:store_list")
+        initial = {"site": self.distributor.country, "currency": self.distributor.settlement_currency}
+        return self._render(request, platform, FORMS[platform](initial=initial))
+
+    def post(self, request):
+        platform = _platform_or_404(request.GET.get("platform", ""))
+        form = FORMS[platform](request.POST)
+        if form.is_valid():
+            try:
+                public, secrets = _split_secrets(form)
+                outcome = store_authorization_start(
+                    actor=self.membership,
+                    platform=platform,
+                    form=public,
+                    secrets_form=secrets,
+                    redirect_uri=request.build_absolute_uri(reverse("stores:authorize_callback")),
+                )
+            except ApplicationError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if outcome.redirect_url:
+                    return redirect(outcome.redirect_url)
+                messages.success(request, _("The store “%(name)s” is saved.") % {"name": outcome.store.name})
+                return redirect("stores:store_list")
+        return self._render(request, platform, form, status=400)
+
+    def _render(self, request, platform, form, *, store=None, status=200):
+        return render(
+            request,
+            "stores/store_authorize.html",
+            {"platform": platform, "platform_label": Platform(platform).label, "form": form, "store": store},
+            status=status,
+        )
+
+
+class StoreAuthorizeCallbackView(PortalView):
+    """Where the platform's consent page sends the person back."""
+
+    section = Section.STORES
+
+    def get(self, request):
+        if "error" in request.GET and "code" not in request.GET:
+            messages.error(request, _("The platform did not grant access: %(e)s") % {"e": request.GET["error"]})
+            return redirect("stores:store_list")
+        try:
+            store = store_authorization_complete(actor=self.membership, params=_callback_params(request.GET))
+        except ApplicationError as exc:
+            messages.error(request, _("The store was not authorized: %(reason)s") % {"reason": exc})
+        else:
+            messages.success(request, _("The store “%(name)s” is authorized.") % {"name": store.name})
+        return redirect("stores:store_list")
+
+
+class StoreReauthorizeView(StoreAuthorizeView):
+    """Authorize an existing store again (expired, revoked, failed or disabled)."""
+
+    def get(self, request, store_id: int):
+        store = selectors.store_get(distributor=self.distributor, store_id=store_id)
+        form = FORMS[store.platform](
+            initial={"name": store.name, "site": store.site, "currency": store.currency}, store=store
+        )
+        return self._render(request, store.platform, form, store=store)
+
+    def post(self, request, store_id: int):
+        store = selectors.store_get(distributor=self.distributor, store_id=store_id)
+        form = FORMS[store.platform](
+            request.POST, initial={"name": store.name, "site": store.site, "currency": store.currency}, store=store
+        )
+        if form.is_valid():
+            try:
+                public, secrets = _split_secrets(form)
+                outcome = store_authorization_start(
+                    actor=self.membership,
+                    platform=store.platform,
+                    form=public,
+                    secrets_form=secrets,
+                    store=store,
+                    redirect_uri=request.build_absolute_uri(reverse("stores:authorize_callback")),
+                )
+            except ApplicationError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if outcome.redirect_url:
+                    return redirect(outcome.redirect_url)
+                messages.success(request, _("The store “%(name)s” is authorized.") % {"name": store.name})
+                return redirect("stores:store_list")
+        return self._render(request, store.platform, form, store=store, status=400)
+
+
+class StoreDisableView(PortalView):
+    section = Section.STORES
+
+    def post(self, request, store_id: int):
+        store = selectors.store_get(distributor=self.distributor, store_id=store_id)
+        try:
+            services.store_disable(actor=self.membership, store=store)
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, _("The store “%(name)s” is disabled; it is no longer pulled.") % {"name": store.name}
+            )
+        return redirect("stores:store_list")
+
+
+class StoreEnableView(PortalView):
+    section = Section.STORES
+
+    def post(self, request, store_id: int):
+        store = selectors.store_get(distributor=self.distributor, store_id=store_id)
+        try:
+            services.store_enable(actor=self.membership, store=store)
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The store “%(name)s” is enabled.") % {"name": store.name})
+        return redirect("stores:store_list")
+
+
+class StoreRemoveView(PortalView):
+    section = Section.STORES
+
+    def get(self, request, store_id: int):
+        store = selectors.store_get(distributor=self.distributor, store_id=store_id)
+        return render(request, "stores/store_remove.html", {"store": store})
+
+    def post(self, request, store_id: int):
+        store = selectors.store_get(distributor=self.distributor, store_id=store_id)
+        try:
+            services.store_remove(actor=self.membership, store=store)
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The store “%(name)s” is removed; its orders are kept.") % {"name": store.name})
+        return redirect("stores:store_list")

@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 20 + "-production-like-secret-key-with-enough-entropy-9f8e7d6c5b4a",
     "ALLOWED_HOSTS": "portal.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://portal.example.com",
+    "STORE_CREDENTIAL_KEYS": "dGhpcy1pcy1hLXRlc3Qta2V5LW9mLTMyLWJ5dGVzLi4=",
 }
 
 
@@ -30,6 +31,13 @@ def test_production_without_secret_key_or_hosts_refuses_to_start(tmp_path):
     result = _manage("check", extra_env={"DEBUG": "false"}, tmp_path=tmp_path)
     assert result.returncode != 0
     assert "SECRET_KEY and ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_production_without_store_credential_keys_refuses_to_start(tmp_path):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "STORE_CREDENTIAL_KEYS"}
+    result = _manage("check", extra_env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "STORE_CREDENTIAL_KEYS must be set" in result.stderr
 
 
 def test_check_deploy_is_clean_with_production_values(tmp_path):

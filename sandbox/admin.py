@@ -1,0 +1,76 @@
+"""The sandbox in the staff console: shops with their fault switches, tokens, orders, traffic."""
+
+from django.conf import settings
+from django.contrib import admin
+
+from . import state
+from .models import SandboxApp, SandboxOrder, SandboxRequest, SandboxShop, SandboxToken, SandboxWebhook
+
+
+class SandboxShopAdmin(admin.ModelAdmin):
+    list_display = ["domain", "platform", "country_code", "currency", "fail_next_429", "fail_next_500", "slow_seconds"]
+    list_filter = ["platform"]
+    search_fields = ["domain", "name"]
+    fieldsets = [
+        (None, {"fields": ["platform", "domain", "name", "country_code", "currency", "next_order_number"]}),
+        ("Rate limit (leaky bucket)", {"fields": ["bucket_size", "leak_per_second"]}),
+        ("Faults", {"fields": ["fail_next_429", "fault_retry_after", "fail_next_500", "slow_seconds"]}),
+    ]
+    actions = ["expire_access_tokens", "expire_refresh_tokens", "revoke_tokens", "create_five_orders"]
+
+    @admin.action(description="Expire the access tokens (clients must refresh)")
+    def expire_access_tokens(self, request, queryset):
+        for shop in queryset:
+            state.tokens_expire_access(shop)
+
+    @admin.action(description="Expire the refresh tokens too (clients must re-authorize)")
+    def expire_refresh_tokens(self, request, queryset):
+        for shop in queryset:
+            state.tokens_expire_refresh(shop)
+
+    @admin.action(description="Revoke every token (the merchant uninstalled the app)")
+    def revoke_tokens(self, request, queryset):
+        for shop in queryset:
+            state.tokens_revoke(shop)
+
+    @admin.action(description="Create five random orders")
+    def create_five_orders(self, request, queryset):
+        from . import shopify
+
+        for shop in queryset.filter(platform="shopify"):
+            shopify.orders_create_random(shop, count=5)
+
+
+class SandboxAppAdmin(admin.ModelAdmin):
+    list_display = ["platform", "client_id", "name"]
+
+
+class SandboxTokenAdmin(admin.ModelAdmin):
+    list_display = ["shop", "created_at", "access_expires_at", "refresh_used", "revoked"]
+    list_filter = ["revoked", "refresh_used"]
+    readonly_fields = ["access_token", "refresh_token"]
+
+
+class SandboxOrderAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "shop", "state", "created_at", "updated_at"]
+    list_filter = ["state", "shop"]
+    search_fields = ["=external_id"]
+
+
+class SandboxWebhookAdmin(admin.ModelAdmin):
+    list_display = ["shop", "topic", "address", "created_at"]
+
+
+class SandboxRequestAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "shop", "method", "path", "status"]
+    list_filter = ["status", "method"]
+
+
+# The sandbox is not part of a production deployment: its tables stay out of the console there.
+if settings.SANDBOX_ENABLED:
+    admin.site.register(SandboxShop, SandboxShopAdmin)
+    admin.site.register(SandboxApp, SandboxAppAdmin)
+    admin.site.register(SandboxToken, SandboxTokenAdmin)
+    admin.site.register(SandboxOrder, SandboxOrderAdmin)
+    admin.site.register(SandboxWebhook, SandboxWebhookAdmin)
+    admin.site.register(SandboxRequest, SandboxRequestAdmin)

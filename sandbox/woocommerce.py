@@ -1,0 +1,658 @@
+"""WooCommerce emulator: the REST API v3 (`/wp-json/wc/v3`) orders, order notes and
+webhooks, authenticated as WooCommerce authenticates, plus the shop's key page.
+
+A sandbox site lives at /sandbox/woocommerce/{site}/ and plays https://{site}/:
+    https://shop.example/wp-json/wc/v3/orders -> /sandbox/woocommerce/{site}/wp-json/wc/v3/orders
+Shapes follow the official REST API docs (woocommerce-rest-api-docs, wp-api-v3).
+
+Authentication as WooCommerce does it: over HTTPS, HTTP Basic (consumer key / secret) or
+`consumer_key`/`consumer_secret` query parameters; over plain HTTP only OAuth 1.0a
+"one-legged" signatures (HMAC-SHA1 or HMAC-SHA256, key = consumer secret + "&"),
+with a 15-minute timestamp window and single-use nonces. The sandbox site runs on UTC,
+so local and GMT dates are the same.
+"""
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import hmac
+import json
+import random
+import re
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import wraps
+from urllib.parse import quote, urlencode
+
+import requests
+from django.core.cache import cache
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from . import state
+from .models import SandboxApiKey, SandboxOrder, SandboxShop, SandboxWebhook
+
+PLATFORM = "woocommerce"
+SITE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 10
+TIMESTAMP_WINDOW = 15 * 60
+STATUSES = ("pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "trash")
+PRODUCTS = [
+    ("SNOWTOX-SERUM-30ML", "SNOWTOX Crystal Treatment Serum", 93, "39.90"),
+    ("SNOWTOX-CREAM-50ML", "SNOWTOX Crystal Cream", 94, "45.00"),
+    ("GLOW-MASK-5PK", "Glow Sheet Mask", 95, "19.50"),
+]
+BUYERS = {
+    "US": [("John", "Doe", "969 Market", "San Francisco", "CA", "94103", "(555) 555-5555")],
+    "JP": [("Hana", "Suzuki", "2-1-1 Nihonbashi", "Chuo-ku", "JP13", "103-0027", "03-5555-0100")],
+    "BR": [("João", "Silva", "Av. Brasil, 432", "Rio de Janeiro", "RJ", "12345-000", "(21) 5555-0100")],
+}
+
+
+def _error(status: int, code: str, message: str, **data) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message, "data": {"status": status, **data}}, status=status)
+
+
+def _site_url(request, site: str) -> str:
+    return request.build_absolute_uri(f"/sandbox/woocommerce/{site}")
+
+
+def _now() -> datetime:
+    return timezone.now().astimezone(UTC)
+
+
+def _wp_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _body(request) -> dict:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+# --- authentication ---------------------------------------------------------------------
+
+
+def _rfc3986(value) -> str:
+    return quote(str(value), safe="~-._")
+
+
+def oauth1_signature(method: str, url: str, params: dict, consumer_secret: str, signature_method: str) -> str:
+    """OAuth 1.0a HMAC signature as the WooCommerce docs describe it."""
+    pairs = sorted((_rfc3986(k), _rfc3986(v)) for k, v in params.items() if k != "oauth_signature")
+    normalized = "&".join(f"{k}={v}" for k, v in pairs)
+    base = "&".join([method.upper(), _rfc3986(url), _rfc3986(normalized)])
+    digest = hashlib.sha256 if signature_method == "HMAC-SHA256" else hashlib.sha1
+    return base64.b64encode(hmac.new(f"{consumer_secret}&".encode(), base.encode(), digest).digest()).decode()
+
+
+def _key(shop: SandboxShop, consumer_key: str) -> SandboxApiKey | None:
+    return SandboxApiKey.objects.filter(shop=shop, consumer_key=consumer_key, revoked=False).first()
+
+
+def _authenticate(request, shop: SandboxShop, site: str):
+    """The API key the request proves, or an error response."""
+    if request.is_secure():
+        consumer_key = consumer_secret = ""
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if header.startswith("Basic "):
+            with contextlib.suppress(binascii.Error, UnicodeDecodeError):
+                consumer_key, _, consumer_secret = base64.b64decode(header[6:]).decode().partition(":")
+        consumer_key = consumer_key or request.GET.get("consumer_key", "")
+        consumer_secret = consumer_secret or request.GET.get("consumer_secret", "")
+        key = _key(shop, consumer_key)
+        if key is None or not hmac.compare_digest(key.consumer_secret, consumer_secret):
+            return None, _error(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+        return key, None
+    params = request.GET.dict()
+    if "oauth_consumer_key" not in params:
+        return None, _error(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+    key = _key(shop, params["oauth_consumer_key"])
+    if key is None:
+        return None, _error(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+    method = params.get("oauth_signature_method", "")
+    if method not in {"HMAC-SHA1", "HMAC-SHA256"}:
+        return None, _error(
+            401, "woocommerce_rest_authentication_error", "Invalid signature - signature method is invalid."
+        )
+    try:
+        stamp = int(params.get("oauth_timestamp", ""))
+    except ValueError:
+        stamp = 0
+    if abs(time.time() - stamp) > TIMESTAMP_WINDOW:
+        return None, _error(401, "woocommerce_rest_authentication_error", "Invalid timestamp.")
+    expected = oauth1_signature(
+        request.method, request.build_absolute_uri(request.path), params, key.consumer_secret, method
+    )
+    if not hmac.compare_digest(expected, params.get("oauth_signature", "")):
+        return None, _error(
+            401, "woocommerce_rest_authentication_error", "Invalid signature - provided signature does not match."
+        )
+    nonce_key = f"sandbox-wc-nonce:{key.pk}:{stamp}:{params.get('oauth_nonce', '')}"
+    if not params.get("oauth_nonce") or not cache.add(nonce_key, 1, TIMESTAMP_WINDOW * 2):
+        return None, _error(
+            401, "woocommerce_rest_authentication_error", "Invalid nonce - nonce has already been used."
+        )
+    return key, None
+
+
+def rest_api(write: bool | None = None):
+    """Faults, authentication, permissions; logs the call. `write=None` decides by method."""
+
+    def decorate(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request, site, *args, **kwargs):
+            shop = SandboxShop.objects.filter(platform=PLATFORM, domain=site).first()
+            if shop is None:
+                return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
+            response = _faults(shop)
+            if response is None:
+                key, response = _authenticate(request, shop, site)
+                if response is None:
+                    needs_write = write if write is not None else request.method not in {"GET", "HEAD"}
+                    if needs_write and key.permissions == "read":
+                        response = _error(
+                            401,
+                            "woocommerce_rest_authentication_error",
+                            "The API key provided does not have write permissions.",
+                        )
+                    elif not needs_write and key.permissions == "write":
+                        response = _error(
+                            401,
+                            "woocommerce_rest_authentication_error",
+                            "The API key provided does not have read permissions.",
+                        )
+                    else:
+                        response = view(request, shop, site, *args, **kwargs)
+            state.request_log(shop=shop, request=request, status=response.status_code)
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _faults(shop: SandboxShop):
+    if shop.slow_seconds:
+        time.sleep(min(shop.slow_seconds, 30))
+    if state.fault_take(shop, "fail_next_500"):
+        return _error(500, "internal_server_error", "There has been a critical error on this website.")
+    if state.fault_take(shop, "fail_next_429"):
+        response = _error(429, "too_many_requests", "Too many requests.")
+        response["Retry-After"] = f"{int(max(1, round(shop.fault_retry_after)))}"
+        return response
+    return None
+
+
+# --- orders -----------------------------------------------------------------------------
+
+
+def _filtered(shop: SandboxShop, query):
+    orders = SandboxOrder.objects.filter(shop=shop)
+    statuses = [s for s in query.get("status", "any").split(",") if s]
+    if statuses and "any" not in statuses:
+        if any(s not in STATUSES for s in statuses):
+            return None
+        orders = orders.filter(state__in=statuses)
+    else:
+        orders = orders.exclude(state="trash")
+    for name, lookup in (
+        ("after", "created_at__gt"),
+        ("before", "created_at__lt"),
+        ("modified_after", "updated_at__gt"),
+        ("modified_before", "updated_at__lt"),
+    ):
+        if query.get(name):
+            moment = _parse_time(query[name])
+            if moment is None:
+                return None
+            orders = orders.filter(**{lookup: moment})
+    return orders
+
+
+ORDERBY = {"date": "created_at", "id": "external_id", "modified": "updated_at", "include": "external_id"}
+
+
+@rest_api()
+def orders(request, shop, site):
+    if request.method == "POST":
+        return _errors_not_supported()
+    query = request.GET
+    try:
+        page = int(query.get("page", 1))
+        per_page = int(query.get("per_page", DEFAULT_PER_PAGE))
+    except ValueError:
+        return _error(400, "rest_invalid_param", "Invalid parameter(s): page, per_page")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        return _error(
+            400,
+            "rest_invalid_param",
+            "Invalid parameter(s): per_page",
+            params={"per_page": f"per_page must be between 1 (inclusive) and {MAX_PER_PAGE} (inclusive)"},
+        )
+    if page < 1:
+        return _error(400, "rest_invalid_param", "Invalid parameter(s): page")
+    rows = _filtered(shop, query)
+    if rows is None:
+        return _error(400, "rest_invalid_param", "Invalid parameter(s): status, after, modified_after")
+    field = ORDERBY.get(query.get("orderby", "date"), "created_at")
+    direction = "" if query.get("order", "desc") == "asc" else "-"
+    rows = rows.order_by(f"{direction}{field}", f"{direction}external_id")
+    total = rows.count()
+    pages = (total + per_page - 1) // per_page
+    chunk = list(rows[(page - 1) * per_page : page * per_page])
+    response = JsonResponse([row.payload for row in chunk], safe=False)
+    response["X-WP-Total"] = str(total)
+    response["X-WP-TotalPages"] = str(pages)
+    base = request.build_absolute_uri(request.path)
+    keep = {k: v for k, v in query.items() if k != "page" and not k.startswith("oauth_")}
+    links = []
+    if page > 1:
+        links.append(f'<{base}?{urlencode({**keep, "page": page - 1})}>; rel="prev"')
+    if page < pages:
+        links.append(f'<{base}?{urlencode({**keep, "page": page + 1})}>; rel="next"')
+    if links:
+        response["Link"] = ", ".join(links)
+    return response
+
+
+def _errors_not_supported():
+    return _error(501, "sandbox_not_supported", "The sandbox does not create orders through the API.")
+
+
+def _order(shop, order_id) -> SandboxOrder | None:
+    return SandboxOrder.objects.filter(shop=shop, external_id=order_id).first()
+
+
+def _invalid_id():
+    return _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+
+
+@rest_api()
+def order(request, shop, site, order_id):
+    row = _order(shop, order_id)
+    if row is None:
+        return _invalid_id()
+    if request.method == "GET":
+        return JsonResponse(row.payload)
+    if request.method not in {"PUT", "PATCH", "POST"}:
+        return _error(405, "rest_no_route", "No route was found matching the URL and request method.")
+    data = _body(request)
+    status = data.get("status")
+    if status is not None and status not in STATUSES:
+        return _error(400, "rest_invalid_param", "Invalid parameter(s): status")
+    with transaction.atomic():
+        row = SandboxOrder.objects.select_for_update().get(pk=row.pk)
+        now = _now()
+        payload = row.payload
+        if status and status != payload["status"]:
+            payload["status"] = status
+            row.state = status
+            if status == "completed":
+                payload["date_completed"] = payload["date_completed_gmt"] = _wp_time(now)
+        for entry in data.get("meta_data") or []:
+            if not isinstance(entry, dict) or "key" not in entry:
+                continue
+            existing = next((m for m in payload["meta_data"] if m["key"] == entry["key"]), None)
+            if existing is not None:
+                existing["value"] = entry.get("value")
+            else:
+                payload["meta_data"].append(
+                    {"id": state.new_id() % 100000, "key": entry["key"], "value": entry.get("value")}
+                )
+        payload["date_modified"] = payload["date_modified_gmt"] = _wp_time(now)
+        row.payload = payload
+        row.updated_at = now
+        row.save(update_fields=["payload", "state", "updated_at"])
+    webhook_deliver(shop=shop, site_url=_site_url(request, site), topic="order.updated", payload=row.payload)
+    return JsonResponse(row.payload)
+
+
+def _note_payload(site_url: str, order_id: int, note: dict) -> dict:
+    return {
+        **note,
+        "_links": {
+            "self": [{"href": f"{site_url}/wp-json/wc/v3/orders/{order_id}/notes/{note['id']}"}],
+            "collection": [{"href": f"{site_url}/wp-json/wc/v3/orders/{order_id}/notes"}],
+            "up": [{"href": f"{site_url}/wp-json/wc/v3/orders/{order_id}"}],
+        },
+    }
+
+
+@rest_api()
+def order_notes(request, shop, site, order_id):
+    row = _order(shop, order_id)
+    if row is None:
+        return _invalid_id()
+    site_url = _site_url(request, site)
+    if request.method == "GET":
+        notes = sorted(row.extra.get("notes", []), key=lambda n: n["id"], reverse=True)
+        return JsonResponse([_note_payload(site_url, row.external_id, n) for n in notes], safe=False)
+    data = _body(request)
+    if not str(data.get("note") or "").strip():
+        return _error(400, "rest_missing_callback_param", "Missing parameter(s): note", params=["note"])
+    with transaction.atomic():
+        row = SandboxOrder.objects.select_for_update().get(pk=row.pk)
+        now = _now()
+        note = {
+            "id": max([n["id"] for n in row.extra.get("notes", [])] or [280]) + 1,
+            "author": "WooCommerce",
+            "date_created": _wp_time(now),
+            "date_created_gmt": _wp_time(now),
+            "note": str(data["note"]),
+            "customer_note": bool(data.get("customer_note", False)),
+        }
+        row.extra = {**row.extra, "notes": [*row.extra.get("notes", []), note]}
+        row.save(update_fields=["extra"])
+    return JsonResponse(_note_payload(site_url, row.external_id, note), status=201)
+
+
+# --- webhooks ---------------------------------------------------------------------------
+
+TOPICS = ("order.created", "order.updated", "order.deleted", "order.restored")
+
+
+def _webhook_payload(row: SandboxWebhook) -> dict:
+    resource, event = row.topic.split(".", 1)
+    return {
+        "id": row.external_id,
+        "name": row.name,
+        "status": "active",
+        "topic": row.topic,
+        "resource": resource,
+        "event": event,
+        "hooks": [f"woocommerce_{event}_{resource}"],
+        "delivery_url": row.address,
+        "date_created": _wp_time(row.created_at),
+        "date_created_gmt": _wp_time(row.created_at),
+    }
+
+
+@rest_api()
+def webhooks(request, shop, site):
+    if request.method == "GET":
+        return JsonResponse(
+            [_webhook_payload(row) for row in SandboxWebhook.objects.filter(shop=shop).order_by("external_id")],
+            safe=False,
+        )
+    data = _body(request)
+    topic, address = str(data.get("topic", "")), str(data.get("delivery_url", ""))
+    if topic not in TOPICS:
+        return _error(400, "rest_invalid_param", "Invalid parameter(s): topic")
+    if not address.startswith(("http://", "https://")):
+        return _error(400, "rest_invalid_param", "Invalid parameter(s): delivery_url")
+    row = SandboxWebhook.objects.create(
+        shop=shop,
+        external_id=state.new_id() % 100000,
+        topic=topic,
+        address=address,
+        name=str(data.get("name", ""))[:200],
+        # Without a secret WooCommerce derives one from the user; the sandbox makes one up.
+        secret=str(data.get("secret") or secrets.token_hex(16)),
+    )
+    return JsonResponse(_webhook_payload(row), status=201)
+
+
+def webhook_deliver(*, shop: SandboxShop, site_url: str, topic: str, payload: dict) -> int:
+    """POST to each subscription of `topic`, signed base64(HMAC-SHA256(secret, body))."""
+    body = json.dumps(payload).encode()
+    resource, event = topic.split(".", 1)
+    delivered = 0
+    for row in SandboxWebhook.objects.filter(shop=shop, topic=topic, app__isnull=True):
+        signature = base64.b64encode(hmac.new(row.secret.encode(), body, hashlib.sha256).digest()).decode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-WC-Webhook-Source": site_url.rstrip("/") + "/",
+            "X-WC-Webhook-Topic": topic,
+            "X-WC-Webhook-Resource": resource,
+            "X-WC-Webhook-Event": event,
+            "X-WC-Webhook-Signature": signature,
+            "X-WC-Webhook-ID": str(row.external_id),
+            "X-WC-Webhook-Delivery-ID": uuid.uuid4().hex,
+        }
+        try:
+            requests.post(row.address, data=body, headers=headers, timeout=5)
+            delivered += 1
+        except requests.RequestException:
+            continue
+    return delivered
+
+
+# --- test orders and keys ---------------------------------------------------------------
+
+
+def build_order(shop: SandboxShop, *, order_id: int, lines, rng, now: datetime, site_url: str) -> dict:
+    """An order in the shape of GET /wp-json/wc/v3/orders/{id}."""
+    first, last, address1, city, state_code, postcode, phone = rng.choice(BUYERS.get(shop.country_code, BUYERS["US"]))
+    stamp = _wp_time(now)
+    line_items = []
+    subtotal = Decimal(0)
+    for sku, name, product_id, price, quantity in lines:
+        amount = Decimal(price) * quantity
+        subtotal += amount
+        line_items.append(
+            {
+                "id": order_id * 10 + len(line_items) + 1,
+                "name": name,
+                "product_id": product_id,
+                "variation_id": 0,
+                "quantity": quantity,
+                "tax_class": "",
+                "subtotal": f"{amount:.2f}",
+                "subtotal_tax": "0.00",
+                "total": f"{amount:.2f}",
+                "total_tax": "0.00",
+                "taxes": [],
+                "meta_data": [],
+                "sku": sku,
+                "price": float(price) if "." in price else int(price),
+            }
+        )
+    address = {
+        "first_name": first,
+        "last_name": last,
+        "company": "",
+        "address_1": address1,
+        "address_2": "",
+        "city": city,
+        "state": state_code,
+        "postcode": postcode,
+        "country": shop.country_code,
+    }
+    shipping_total = Decimal("10.00")
+    return {
+        "id": order_id,
+        "parent_id": 0,
+        "number": str(order_id),
+        "order_key": f"wc_order_{secrets.token_hex(6)}",
+        "created_via": "checkout",
+        "version": "9.4.0",
+        "status": "processing",
+        "currency": shop.currency,
+        "date_created": stamp,
+        "date_created_gmt": stamp,
+        "date_modified": stamp,
+        "date_modified_gmt": stamp,
+        "discount_total": "0.00",
+        "discount_tax": "0.00",
+        "shipping_total": f"{shipping_total:.2f}",
+        "shipping_tax": "0.00",
+        "cart_tax": "0.00",
+        "total": f"{subtotal + shipping_total:.2f}",
+        "total_tax": "0.00",
+        "prices_include_tax": False,
+        "customer_id": 0,
+        "customer_ip_address": "",
+        "customer_user_agent": "",
+        "customer_note": "",
+        "billing": {**address, "email": f"{first.lower()}.{last.lower()}@example.com", "phone": phone},
+        "shipping": address,
+        "payment_method": "bacs",
+        "payment_method_title": "Direct Bank Transfer",
+        "transaction_id": "",
+        "date_paid": stamp,
+        "date_paid_gmt": stamp,
+        "date_completed": None,
+        "date_completed_gmt": None,
+        "cart_hash": "",
+        "meta_data": [],
+        "line_items": line_items,
+        "tax_lines": [],
+        "shipping_lines": [
+            {
+                "id": order_id * 10,
+                "method_title": "Flat Rate",
+                "method_id": "flat_rate",
+                "total": f"{shipping_total:.2f}",
+                "total_tax": "0.00",
+                "taxes": [],
+                "meta_data": [],
+            }
+        ],
+        "fee_lines": [],
+        "coupon_lines": [],
+        "refunds": [],
+        "_links": {
+            "self": [{"href": f"{site_url}/wp-json/wc/v3/orders/{order_id}"}],
+            "collection": [{"href": f"{site_url}/wp-json/wc/v3/orders"}],
+        },
+    }
+
+
+def order_store(shop: SandboxShop, payload: dict, *, site_url: str, notify: bool = True) -> SandboxOrder:
+    created = _parse_time(str(payload.get("date_created_gmt") or "")) or _now()
+    updated = _parse_time(str(payload.get("date_modified_gmt") or "")) or created
+    row = SandboxOrder.objects.create(
+        shop=shop,
+        external_id=int(payload["id"]),
+        payload=payload,
+        state=payload.get("status", "processing"),
+        created_at=created,
+        updated_at=updated,
+    )
+    if notify:
+        webhook_deliver(shop=shop, site_url=site_url, topic="order.created", payload=payload)
+    return row
+
+
+def orders_create_random(
+    shop: SandboxShop, *, count: int, site_url: str, skus=None, seed=None, notify: bool = True
+) -> list[SandboxOrder]:
+    rng = random.Random(seed)  # noqa: S311 (test data, not security)
+    catalogue = (
+        [(sku, sku.replace("-", " ").title(), 100 + i, "19.90") for i, sku in enumerate(skus)] if skus else PRODUCTS
+    )
+    created = []
+    base_time = _now() - timedelta(seconds=count)
+    for index in range(count):
+        with transaction.atomic():
+            locked = SandboxShop.objects.select_for_update().get(pk=shop.pk)
+            order_id = locked.next_order_number
+            locked.next_order_number = order_id + 1
+            locked.save(update_fields=["next_order_number"])
+        picks = rng.sample(catalogue, k=rng.randint(1, min(2, len(catalogue))))
+        lines = [(sku, name, product_id, price, rng.randint(1, 3)) for sku, name, product_id, price in picks]
+        payload = build_order(
+            shop, order_id=order_id, lines=lines, rng=rng, now=base_time + timedelta(seconds=index), site_url=site_url
+        )
+        created.append(order_store(shop, payload, site_url=site_url, notify=notify))
+    return created
+
+
+def key_issue(shop: SandboxShop, *, permissions: str = "read_write", description: str = "") -> SandboxApiKey:
+    return SandboxApiKey.objects.create(
+        shop=shop,
+        consumer_key="ck_" + secrets.token_hex(20),
+        consumer_secret="cs_" + secrets.token_hex(20),
+        permissions=permissions,
+        description=description,
+    )
+
+
+def shop_for(site: str, **defaults) -> SandboxShop:
+    return state.shop_get_or_create(PLATFORM, site, **{"next_order_number": 700, **defaults})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def keys_page(request, site):
+    """WooCommerce > Settings > Advanced > REST API, reduced to "Generate API key"."""
+    if not SITE.match(site):
+        return _error(404, "rest_no_route", "No such site.")
+    shop = shop_for(site)
+    issued = None
+    if request.method == "POST":
+        issued = key_issue(
+            shop,
+            permissions=request.POST.get("permissions", "read_write"),
+            description=request.POST.get("description", "")[:200],
+        )
+    return render(
+        request,
+        "sandbox/woocommerce_keys.html",
+        {"shop": shop, "issued": issued, "site_url": _site_url(request, site)},
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def control(request, site):
+    """Fault switches, keys and test orders for one site (the sandbox's own endpoint).
+
+    POST JSON, any of: fail_next_429, fault_retry_after, fail_next_500, slow_seconds (numbers);
+    issue_key ("read", "write" or "read_write": answers with the key pair); revoke_keys (true);
+    create_orders (a count), skus (a list); country, currency (for a new site).
+    """
+    if not SITE.match(site):
+        return _error(404, "rest_no_route", "No such site.")
+    data = _body(request) if request.method == "POST" else {}
+    defaults = {}
+    if data.get("country"):
+        defaults["country_code"] = str(data["country"]).upper()
+    if data.get("currency"):
+        defaults["currency"] = str(data["currency"]).upper()
+    shop = shop_for(site, **defaults)
+    answer = {"site": site}
+    if request.method == "POST":
+        switches = {
+            k: data[k] for k in ("fail_next_429", "fault_retry_after", "fail_next_500", "slow_seconds") if k in data
+        }
+        state.faults_set(shop, **switches)
+        if data.get("revoke_keys"):
+            SandboxApiKey.objects.filter(shop=shop).update(revoked=True)
+        if data.get("issue_key"):
+            key = key_issue(shop, permissions=str(data["issue_key"]))
+            answer.update(consumer_key=key.consumer_key, consumer_secret=key.consumer_secret)
+        if data.get("create_orders"):
+            orders_create_random(
+                shop, count=int(data["create_orders"]), site_url=_site_url(request, site), skus=data.get("skus")
+            )
+    shop.refresh_from_db()
+    answer.update(
+        orders=shop.orders.count(),
+        fail_next_429=shop.fail_next_429,
+        fail_next_500=shop.fail_next_500,
+        slow_seconds=shop.slow_seconds,
+    )
+    return JsonResponse(answer)

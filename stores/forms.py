@@ -1,0 +1,152 @@
+"""The [Authorize Now] forms, one per platform. Secrets never go into these forms' initial data."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from distribution.money import CURRENCY_CHOICES
+
+from .models import Platform
+from .platforms.amazon import MARKETPLACES
+from .platforms.shopify import is_shop_domain, normalize_shop_domain
+from .platforms.woocommerce import is_site_url, normalize_site_url
+
+
+class StoreBaseForm(forms.Form):
+    # Fields handed to the platform client only, never stored with the authorization.
+    secret_fields: tuple[str, ...] = ()
+
+    name = forms.CharField(label=_("Store name"), max_length=120)
+    site = forms.CharField(
+        label=_("Site"),
+        min_length=2,
+        max_length=2,
+        help_text=_("The country the store sells to (two letters, e.g. US or JP); it decides which warehouses ship."),
+        widget=forms.TextInput(attrs={"style": "text-transform:uppercase", "autocomplete": "country"}),
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
+
+    def __init__(self, *args, store=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.store = store
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+    def clean_site(self):
+        site = self.cleaned_data["site"].strip().upper()
+        if not site.isalpha():
+            raise forms.ValidationError(_("Use a two-letter country code such as US or JP."))
+        return site
+
+
+class ShopifyStoreForm(StoreBaseForm):
+    shop_domain = forms.CharField(
+        label=_("Shopify shop domain"),
+        max_length=255,
+        help_text=_("Your shop's myshopify.com address, e.g. my-shop.myshopify.com."),
+        widget=forms.TextInput(attrs={"placeholder": "my-shop.myshopify.com", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, store=None, **kwargs):
+        super().__init__(*args, store=store, **kwargs)
+        if store is not None:
+            # Re-authorizing keeps the shop.
+            self.fields["shop_domain"].disabled = True
+            self.fields["shop_domain"].initial = store.shop_domain
+
+    def clean_shop_domain(self):
+        domain = normalize_shop_domain(self.cleaned_data["shop_domain"])
+        if not is_shop_domain(domain):
+            raise forms.ValidationError(_("Enter the shop's myshopify.com domain, e.g. my-shop.myshopify.com."))
+        return domain
+
+
+class WooCommerceStoreForm(StoreBaseForm):
+    """Keys made in WordPress under WooCommerce > Settings > Advanced > REST API (Read/Write)."""
+
+    secret_fields = ("consumer_key", "consumer_secret")
+
+    site_url = forms.CharField(
+        label=_("WooCommerce site URL"),
+        max_length=255,
+        help_text=_("The shop's address, e.g. https://shop.example.com."),
+        widget=forms.TextInput(attrs={"placeholder": "https://shop.example.com", "autocomplete": "url"}),
+    )
+    consumer_key = forms.CharField(
+        label=_("Consumer key"), max_length=128, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    consumer_secret = forms.CharField(
+        label=_("Consumer secret"),
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
+    )
+
+    def __init__(self, *args, store=None, **kwargs):
+        super().__init__(*args, store=store, **kwargs)
+        if store is not None:
+            self.fields["site_url"].disabled = True
+            self.fields["site_url"].initial = store.site_url
+
+    def clean_site_url(self):
+        url = normalize_site_url(self.cleaned_data["site_url"])
+        if not is_site_url(url):
+            raise forms.ValidationError(_("Enter the shop's address, e.g. https://shop.example.com."))
+        return url
+
+
+AMAZON_MARKETPLACE_CHOICES = [
+    ("ATVPDKIKX0DER", _("Amazon US (amazon.com)")),
+    ("A1VC38T7YXB528", _("Amazon Japan (amazon.co.jp)")),
+    ("A2EUQ1WTGCTBG2", _("Amazon Canada (amazon.ca)")),
+    ("A1F83G8C2ARO7P", _("Amazon UK (amazon.co.uk)")),
+    ("A1PA6795UKMFR9", _("Amazon Germany (amazon.de)")),
+    ("A39IBJ37TRP1C6", _("Amazon Australia (amazon.com.au)")),
+]
+
+
+class AmazonStoreForm(StoreBaseForm):
+    """The marketplace decides the site and the currency; the seller consents in Seller Central."""
+
+    marketplace_id = forms.ChoiceField(label=_("Marketplace"), choices=AMAZON_MARKETPLACE_CHOICES)
+
+    def __init__(self, *args, store=None, **kwargs):
+        super().__init__(*args, store=store, **kwargs)
+        del self.fields["site"]
+        del self.fields["currency"]
+        self.fields["marketplace_id"].widget.attrs["class"] = "form-select"
+        if store is not None:
+            self.fields["marketplace_id"].disabled = True
+            self.fields["marketplace_id"].initial = store.marketplace_id
+
+    def clean(self):
+        data = super().clean()
+        marketplace = data.get("marketplace_id")
+        if marketplace in MARKETPLACES:
+            data["site"], data["currency"] = MARKETPLACES[marketplace][0], MARKETPLACES[marketplace][1]
+        return data
+
+
+class TikTokStoreForm(StoreBaseForm):
+    """The seller authorizes in TikTok Shop; the shop whose region is the site is connected."""
+
+
+class OtherStoreForm(StoreBaseForm):
+    """A store without an API: a name and a site; its orders come by importing a file."""
+
+
+FORMS: dict[str, type[StoreBaseForm]] = {
+    Platform.SHOPIFY: ShopifyStoreForm,
+    Platform.WOOCOMMERCE: WooCommerceStoreForm,
+    Platform.AMAZON: AmazonStoreForm,
+    Platform.TIKTOK: TikTokStoreForm,
+    Platform.OTHER: OtherStoreForm,
+}
+
+
+class PlatformChoiceForm(forms.Form):
+    platform = forms.ChoiceField(label=_("Platform"))
+
+    def __init__(self, *args, platforms, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["platform"].choices = platforms
+        self.fields["platform"].widget.attrs["class"] = "form-select"

@@ -1,0 +1,25 @@
+"""Reads on stores, tenant-scoped by construction."""
+
+from django.db.models import QuerySet
+
+from distribution.models import Distributor
+from distribution.tenancy import get_for_tenant_or_404
+
+from .models import Platform, Store
+from .platforms.base import registered_platforms
+
+
+def store_list(*, distributor: Distributor) -> QuerySet[Store]:
+    """The distributor's stores (removed ones are gone from the page; their orders stay)."""
+    return Store.objects.present().filter(distributor=distributor).order_by("name", "id")
+
+
+def store_get(*, distributor: Distributor, store_id: int) -> Store:
+    """One of the distributor's present stores, or 404 (another tenant's id is simply not found)."""
+    return get_for_tenant_or_404(Store.objects.present(), distributor, pk=store_id)
+
+
+def authorizable_platforms() -> list[tuple[str, str]]:
+    """Platforms a store can be authorized on today, in the guide's order."""
+    available = set(registered_platforms())
+    return [(value, label) for value, label in Platform.choices if value in available]
