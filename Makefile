@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format bench migrate seed clean
+.PHONY: install run test lint format bench migrate seed messages clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ test: lint
 
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Refresh the Chinese catalogue from the marked strings and compile it (needs GNU gettext).
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=bench --ignore="tests/*" --ignore=sandbox --no-obsolete
+	$(BIN)/python manage.py compilemessages -l zh_Hans
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -57,3 +57,15 @@ def test_chinese_is_an_available_language(client, db):
     assert response.status_code == 302
     with translation.override("zh-hans"):
         assert translation.get_language() == "zh-hans"
+
+
+def test_menu_shows_in_chinese_when_chosen(client, db):
+    from .factories import owner_of
+
+    me = owner_of()
+    client.force_login(me.user)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    html = client.get("/").content.decode()
+    assert "商品映射" in html and "平台店铺授权" in html and "余额管理" in html
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Product Mapping" in client.get("/").content.decode()
