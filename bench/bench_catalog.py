@@ -135,24 +135,12 @@ def worker(products: int, requests: int) -> dict:
     return {"products": product_count, "items": item_count, "fill_seconds": fill_seconds, "figures": figures}
 
 
-def _production_env() -> dict[str, str]:
-    return {
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "SANDBOX_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-
 
 def run(ctx) -> list[dict]:
     products = PRODUCTS // 10 if ctx.quick else PRODUCTS
     requests = REQUESTS // 4 if ctx.quick else REQUESTS
     size = f"{products:,} products, {products * ITEMS_PER_PRODUCT:,} items; {requests} requests each"
-    env_overrides = _production_env()
+    env_overrides = ctx.production_env()
     with ctx.fresh_database() as url:
         # DEBUG off uses the manifest static storage, which needs collected files.
         ctx.manage("collectstatic", "--noinput", database_url=url, extra_env=env_overrides)

@@ -193,13 +193,7 @@ def worker(rows: int, scratch: str) -> dict:
 
 def run(ctx) -> list[dict]:
     rows = ROWS // 10 if ctx.quick else ROWS
-    env_overrides = {
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "testserver",
-        "SANDBOX_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
-    }
+    env_overrides = ctx.production_env()
     with ctx.fresh_database() as url:
         result = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--worker", str(rows), str(ctx.var_dir)],

@@ -6,10 +6,8 @@ database connections) runs on a fresh benchmark database seeded with the demo da
 Both share the machine's cores, so the figures are a floor for a dedicated server.
 """
 
-import base64
 import json
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -35,20 +33,6 @@ CONNECTIONS = 8
 WORKERS = min(4, max(2, os.cpu_count() or 2))
 THREADS = 4
 
-
-def _production_settings() -> dict[str, str]:
-    """Production settings, minus TLS: the load generator speaks plain HTTP to 127.0.0.1."""
-    return {
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "STORE_CREDENTIAL_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),  # a Fernet key
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "SANDBOX_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 def _free_port() -> int:
@@ -125,7 +109,7 @@ def run(ctx) -> list[dict]:
     size = f"{CONNECTIONS} connections × {seconds} s; gunicorn {WORKERS} workers × {THREADS} threads; demo data"
     rows = []
     with ctx.fresh_database() as database_url:
-        production = _production_settings()
+        production = ctx.production_env(allowed_host="127.0.0.1")
         # Seeded under DEBUG (seed_demo refuses otherwise) but with the server's key, so it can read what was stored.
         keys = {"STORE_CREDENTIAL_KEYS": production["STORE_CREDENTIAL_KEYS"]}
         ctx.manage("seed_demo", database_url=database_url, extra_env=keys)

@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import platform
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -35,7 +36,8 @@ import dj_database_url
 
 BENCH_DIR = Path(__file__).resolve().parent
 BASE_DIR = BENCH_DIR.parent
-BENCH_DATABASE = "distribution_bench"
+# One database per runner process, so two runs on one server never drop each other's.
+BENCH_DATABASE = f"distribution_bench_{os.getpid()}"
 README_START = "<!-- bench:start -->"
 README_END = "<!-- bench:end -->"
 # What a benchmark returns for each figure, and the types the runner accepts.
@@ -119,6 +121,22 @@ class BenchContext:
         env.update(overrides)
         return env
 
+    def production_env(self, *, allowed_host: str = "testserver") -> dict[str, str]:
+        """Production settings with fresh secrets, minus TLS (benchmarks speak plain HTTP or use the test client)."""
+        from cryptography.fernet import Fernet
+
+        return {
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "STORE_CREDENTIAL_KEYS": Fernet.generate_key().decode(),
+            "ALLOWED_HOSTS": allowed_host,
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+            "SANDBOX_ENABLED": "false",
+            "LOG_LEVEL": "WARNING",
+        }
+
     def manage(self, *args: str, database_url: str, extra_env: dict[str, str] | None = None) -> str:
         """Run `manage.py <args>` in a subprocess; return its output, raise BenchError on failure."""
         result = subprocess.run(
@@ -138,7 +156,7 @@ class BenchContext:
     def fresh_database(self) -> Iterator[str]:
         """Create an empty, migrated benchmark database; yield its URL; drop it afterwards.
 
-        PostgreSQL: a database named `distribution_bench` on the configured server.
+        PostgreSQL: a database named `distribution_bench_<pid>` on the configured server.
         SQLite: a file under the bench folder.
         """
         self.var_dir.mkdir(parents=True, exist_ok=True)
