@@ -5,7 +5,10 @@ WORKDIR /srv/app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN DEBUG=false SECRET_KEY=build-only ALLOWED_HOSTS=build python manage.py collectstatic --noinput
+# collectstatic needs production settings to load, not real secrets: throwaway values here.
+RUN DEBUG=false SECRET_KEY=build-only ALLOWED_HOSTS=build \
+    STORE_CREDENTIAL_KEYS=YnVpbGQtb25seS1rZXktbm90LWZvci1hbnktZGF0YS4= \
+    python manage.py collectstatic --noinput
 RUN useradd --system --home /srv app && mkdir -p /srv/var && chown -R app /srv/var
 USER app
 EXPOSE 8000

@@ -247,6 +247,7 @@ LOGGING = {
 # encrypts, every one decrypts, and `manage.py rotate_store_credentials` re-encrypts all
 # stored credentials under the first. Make a key with
 #   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+# A key that is not a Fernet key fails `manage.py check` (stores.E001). See docs/platforms.md.
 STORE_CREDENTIAL_KEYS = env_list("STORE_CREDENTIAL_KEYS")
 if not STORE_CREDENTIAL_KEYS and not DEBUG:
     raise ImproperlyConfigured(
@@ -261,6 +262,15 @@ if not STORE_CREDENTIAL_KEYS:
         base64.urlsafe_b64encode(hashlib.sha256(b"store-credentials:" + SECRET_KEY.encode()).digest()).decode()
     ]
 
+# The portal's public origin as the platforms must reach it (https://portal.example.com): the
+# redirect back from a consent page, and WooCommerce's server-to-server key delivery, which
+# only goes to https. Blank: taken from each request (enough in development, where the
+# sandbox calls the same server). Register `<this>/stores/authorize/callback/` with Shopify,
+# Amazon and TikTok Shop.
+STORE_CALLBACK_BASE_URL = os.environ.get("STORE_CALLBACK_BASE_URL", "").rstrip("/")
+# The name a WooCommerce seller sees on their shop's "connect this app" page.
+WOOCOMMERCE_APP_NAME = os.environ.get("WOOCOMMERCE_APP_NAME", "Distribution platform")
+
 # Our app at each platform, and where each platform's API lives. `{shop}` is the Shopify shop
 # domain. In development and tests the defaults point at the emulators under /sandbox/
 # (SANDBOX_BASE_URL), whose demo apps use the same development client ids and secrets.
@@ -270,6 +280,8 @@ SHOPIFY_CLIENT_ID = os.environ.get("SHOPIFY_CLIENT_ID") or ("sandbox-shopify-cli
 SHOPIFY_CLIENT_SECRET = os.environ.get("SHOPIFY_CLIENT_SECRET") or (
     "sandbox-shopify-client-secret" if _SANDBOX_DEFAULTS else ""
 )
+# While the app's client secret is being rotated, webhooks signed with the old one still verify.
+SHOPIFY_CLIENT_SECRET_PREVIOUS = os.environ.get("SHOPIFY_CLIENT_SECRET_PREVIOUS", "")
 SHOPIFY_SCOPES = env_list(
     "SHOPIFY_SCOPES",
     "read_orders,read_merchant_managed_fulfillment_orders,write_merchant_managed_fulfillment_orders",

@@ -35,10 +35,18 @@ class SandboxShopAdmin(admin.ModelAdmin):
 
     @admin.action(description="Create five random orders")
     def create_five_orders(self, request, queryset):
-        from . import shopify
+        from . import amazon, shopify, tiktok, woocommerce
 
-        for shop in queryset.filter(platform="shopify"):
-            shopify.orders_create_random(shop, count=5)
+        for shop in queryset:
+            if shop.platform == "shopify":
+                shopify.orders_create_random(shop, count=5)
+            elif shop.platform == "woocommerce":
+                site_url = f"{settings.SANDBOX_BASE_URL}/woocommerce/{shop.domain}"
+                woocommerce.orders_create_random(shop, count=5, site_url=site_url)
+            elif shop.platform == "amazon":
+                amazon.orders_create_random(shop, count=5)
+            elif shop.platform == "tiktok":
+                tiktok.orders_create_random(shop, count=5)
 
 
 class SandboxAppAdmin(admin.ModelAdmin):

@@ -22,6 +22,7 @@ from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -109,7 +110,11 @@ def consent(request, host):
             {**context, "problem": "Seller ids are 8-20 letters and digits."},
             400,
         )
+    is_new = not SandboxShop.objects.filter(platform=PLATFORM, domain=seller_id).exists()
     shop = seller_for(seller_id, country=country)
+    if is_new and getattr(settings, "SANDBOX_NEW_SHOP_ORDERS", 0):
+        # A seller's first consent: some orders to pull, as in the other emulators.
+        orders_create_random(shop, count=settings.SANDBOX_NEW_SHOP_ORDERS)
     grant = SandboxGrant.objects.create(
         shop=shop, app=app, code="ANDA" + secrets.token_hex(10), scopes="orders", redirect_uri=redirect_uri
     )
@@ -557,6 +562,36 @@ def orders_create_random(
                 extra={"items": items},
                 created_at=moment,
                 updated_at=moment,
+            )
+        )
+    return created
+
+
+def orders_create_from_payloads(shop: SandboxShop, payloads: list[dict]) -> list[SandboxOrder]:
+    """Orders from saved getOrder/getOrders Order objects, each with its getOrderItems list
+    beside it as `OrderItems` (the two calls' payloads, joined); a taken id gets a new one."""
+    created = []
+    for order in payloads:
+        order = json.loads(json.dumps(order))
+        items = order.pop("OrderItems", None)
+        if not items:
+            raise ValueError("Each Amazon order needs its items (getOrderItems' OrderItems) as `OrderItems`.")
+        number = _order_id_number(str(order.get("AmazonOrderId", "")))
+        if number is None or SandboxOrder.objects.filter(shop=shop, external_id=number).exists():
+            number = state.order_number_take(shop)
+            order["AmazonOrderId"] = _order_id_text(number)
+        created_at = _parse_time(str(order.get("PurchaseDate") or "")) or timezone.now()
+        updated_at = _parse_time(str(order.get("LastUpdateDate") or "")) or created_at
+        order.setdefault("OrderStatus", "Unshipped")
+        created.append(
+            SandboxOrder.objects.create(
+                shop=shop,
+                external_id=number,
+                payload=order,
+                state=order["OrderStatus"],
+                extra={"items": items},
+                created_at=created_at,
+                updated_at=updated_at,
             )
         )
     return created

@@ -75,6 +75,15 @@ def shop_get_or_create(platform: str, domain: str, **defaults) -> SandboxShop:
     return shop
 
 
+def order_number_take(shop: SandboxShop) -> int:
+    """The shop's next order number, taken under a row lock so concurrent creators never share one."""
+    with transaction.atomic():
+        locked = SandboxShop.objects.select_for_update().get(pk=shop.pk)
+        number = locked.next_order_number
+        SandboxShop.objects.filter(pk=shop.pk).update(next_order_number=number + 1)
+    return number
+
+
 # --- tokens -----------------------------------------------------------------------------
 
 

@@ -102,7 +102,12 @@ def authorize(request, host):
     region = params.get("region", "US").upper()
     if not REGION.match(region):
         region = "US"
-    shop = shop_for(params.get("shop_name", "").strip() or f"Sandbox {region} shop", region=region)
+    name = params.get("shop_name", "").strip() or f"Sandbox {region} shop"
+    is_new = not SandboxShop.objects.filter(platform=PLATFORM, name=name, country_code=region).exists()
+    shop = shop_for(name, region=region)
+    if is_new and getattr(settings, "SANDBOX_NEW_SHOP_ORDERS", 0):
+        # A shop's first authorization: some orders to pull, as in the other emulators.
+        orders_create_random(shop, count=settings.SANDBOX_NEW_SHOP_ORDERS)
     grant = SandboxGrant.objects.create(
         shop=shop,
         app=app,
@@ -578,6 +583,36 @@ def orders_create_random(shop: SandboxShop, *, count: int, skus=None, seed=None)
             updated_at=moment,
         )
         _notify(shop, row)
+        created.append(row)
+    return created
+
+
+def orders_create_from_payloads(shop: SandboxShop, payloads: list[dict], *, notify: bool = True) -> list[SandboxOrder]:
+    """Orders from saved order-detail payloads (`data.orders[]`); an id the shop has gets a new one."""
+    created = []
+    for payload in payloads:
+        payload = json.loads(json.dumps(payload))
+        if "line_items" not in payload:
+            raise ValueError("A TikTok Shop order has `line_items`.")
+        order_id = str(payload.get("id") or "")
+        if not order_id.isdigit() or SandboxOrder.objects.filter(shop=shop, external_id=int(order_id)).exists():
+            order_id = str(state.order_number_take(shop))
+            payload["id"] = order_id
+        now = timezone.now()
+        created_at = datetime.fromtimestamp(int(payload.get("create_time") or now.timestamp()), tz=UTC)
+        updated_at = datetime.fromtimestamp(int(payload.get("update_time") or created_at.timestamp()), tz=UTC)
+        payload.setdefault("status", "AWAITING_SHIPMENT")
+        payload.setdefault("packages", [])
+        row = SandboxOrder.objects.create(
+            shop=shop,
+            external_id=int(order_id),
+            payload=payload,
+            state=payload["status"],
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+        if notify:
+            _notify(shop, row)
         created.append(row)
     return created
 

@@ -36,6 +36,7 @@ urlpatterns = [
     path(WC_API + "orders/<int:order_id>/notes", woocommerce.order_notes, name="woocommerce_order_notes"),
     path(WC_API + "webhooks", woocommerce.webhooks, name="woocommerce_webhooks"),
     path("woocommerce/<str:site>/wp-admin/rest-api-keys", woocommerce.keys_page, name="woocommerce_keys"),
+    path("woocommerce/<str:site>/wc-auth/v1/authorize", woocommerce.wc_auth_authorize, name="woocommerce_wc_auth"),
     path("woocommerce/<str:site>/_sandbox/control", woocommerce.control, name="woocommerce_control"),
     # Amazon: each host (Seller Central, LWA, SP-API endpoint) becomes /sandbox/amazon/{host}/...
     path("amazon/api.amazon.com/auth/o2/token", amazon.lwa_token, name="amazon_lwa_token"),

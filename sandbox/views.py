@@ -19,6 +19,7 @@ EMULATORS: list[dict] = [
         "site_url": "/sandbox/woocommerce/{site}",
         "api": "/sandbox/woocommerce/{site}/wp-json/wc/v3/",
         "keys": "/sandbox/woocommerce/{site}/wp-admin/rest-api-keys",
+        "authorize": "/sandbox/woocommerce/{site}/wc-auth/v1/authorize",
         "control": "/sandbox/woocommerce/{site}/_sandbox/control",
     },
     {

@@ -1,5 +1,6 @@
 """WooCommerce emulator: the REST API v3 (`/wp-json/wc/v3`) orders, order notes and
-webhooks, authenticated as WooCommerce authenticates, plus the shop's key page.
+webhooks, authenticated as WooCommerce authenticates, plus the shop's key page and its
+key-issuing endpoint (`/wc-auth/v1/authorize`, "Application Authentication").
 
 A sandbox site lives at /sandbox/woocommerce/{site}/ and plays https://{site}/:
     https://shop.example/wp-json/wc/v3/orders -> /sandbox/woocommerce/{site}/wp-json/wc/v3/orders
@@ -26,12 +27,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import wraps
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import requests
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -580,6 +582,25 @@ def orders_create_random(
     return created
 
 
+def orders_create_from_payloads(
+    shop: SandboxShop, payloads: list[dict], *, site_url: str, notify: bool = True
+) -> list[SandboxOrder]:
+    """Orders from saved GET /orders/{id} payloads; an id the site already has gets a new one."""
+    created = []
+    for payload in payloads:
+        payload = json.loads(json.dumps(payload))
+        if "line_items" not in payload:
+            raise ValueError("A WooCommerce order has `line_items`.")
+        order_id = payload.get("id")
+        if not isinstance(order_id, int) or SandboxOrder.objects.filter(shop=shop, external_id=order_id).exists():
+            payload["id"] = order_id = state.order_number_take(shop)
+            payload["number"] = str(order_id)
+        payload.setdefault("status", "processing")
+        payload.setdefault("meta_data", [])
+        created.append(order_store(shop, payload, site_url=site_url, notify=notify))
+    return created
+
+
 def key_issue(shop: SandboxShop, *, permissions: str = "read_write", description: str = "") -> SandboxApiKey:
     return SandboxApiKey.objects.create(
         shop=shop,
@@ -613,6 +634,119 @@ def keys_page(request, site):
         "sandbox/woocommerce_keys.html",
         {"shop": shop, "issued": issued, "site_url": _site_url(request, site)},
     )
+
+
+# --- the key-issuing endpoint (Application Authentication) -------------------------------
+
+WC_AUTH_PARAMS = ("app_name", "scope", "user_id", "return_url", "callback_url")
+WC_AUTH_SCOPES = ("read", "write", "read_write")
+# WooCommerce posts keys only to https. The sandbox also takes plain http on a loopback
+# address, because development and the tests run the portal without TLS.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+DELIVERY_TIMEOUT = 30
+
+
+def _formatted_url(value: str) -> str:
+    """As WooCommerce reads return_url/callback_url: a URL without a scheme becomes https://."""
+    return value if "://" in value else f"https://{value}"
+
+
+def _wc_auth_problem(params) -> str | None:
+    """WooCommerce's validation of the five mandatory parameters, in its words."""
+    for name in WC_AUTH_PARAMS:
+        if not params.get(name):
+            return f"Missing parameter {name}"
+    if params["scope"] not in WC_AUTH_SCOPES:
+        return f"Invalid scope {params['scope']}"
+    for name in ("return_url", "callback_url"):
+        parts = urlsplit(_formatted_url(params[name]))
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            return f"The {name} is not a valid URL"
+    callback = urlsplit(_formatted_url(params["callback_url"]))
+    if callback.scheme != "https" and (callback.hostname or "") not in LOOPBACK_HOSTS:
+        return "The callback_url needs to be over SSL"
+    return None
+
+
+def _with_query(url: str, **params) -> str:
+    """The URL with these query parameters set (replacing any of the same name)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    query += [(k, str(v)) for k, v in params.items()]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _shop_first_visit(request, site: str) -> SandboxShop:
+    """The site's shop; a new one (a merchant's first visit) gets some orders to pull."""
+    shop = SandboxShop.objects.filter(platform=PLATFORM, domain=site).first()
+    if shop is None:
+        shop = shop_for(site)
+        if getattr(settings, "SANDBOX_NEW_SHOP_ORDERS", 0):
+            orders_create_random(
+                shop, count=settings.SANDBOX_NEW_SHOP_ORDERS, site_url=_site_url(request, site), notify=False
+            )
+    return shop
+
+
+def key_deliver(key: SandboxApiKey, *, user_id: str, callback_url: str) -> bool:
+    """POST the new key to the app as WooCommerce does (JSON body); True only on a 200."""
+    payload = {
+        "key_id": key.pk,
+        "user_id": user_id,
+        "consumer_key": key.consumer_key,
+        "consumer_secret": key.consumer_secret,
+        "key_permissions": key.permissions,
+    }
+    try:
+        answer = requests.post(
+            _formatted_url(callback_url),
+            data=json.dumps(payload),
+            headers={"Content-Type": "application/json;charset=UTF-8"},
+            timeout=DELIVERY_TIMEOUT,
+            allow_redirects=False,
+        )
+    except requests.RequestException:
+        return False
+    return answer.status_code == 200
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def wc_auth_authorize(request, site):
+    """`/wc-auth/v1/authorize`: the shop asks its signed-in administrator to let an app in.
+
+    GET shows the page (after checking app_name, scope, user_id, return_url, callback_url).
+    POST is the administrator's answer. Approve makes a key with the requested permissions,
+    posts it as JSON to callback_url, and only if that answered 200 sends the browser to
+    return_url with success=1 and the app's user_id; otherwise the key is deleted and the
+    page says the consumer data could not be sent. Deny sends the browser to return_url with
+    success=0. (The real shop first asks the administrator to log in; the sandbox's
+    administrator is always signed in.)
+    """
+    if not SITE.match(site):
+        return _error(404, "rest_no_route", "No such site.")
+    params = request.GET if request.method == "GET" else request.POST
+    context = {"site": site, "site_url": _site_url(request, site)}
+    problem = _wc_auth_problem(params)
+    if problem:
+        return render(request, "sandbox/woocommerce_authorize.html", {**context, "problem": problem}, status=400)
+    shop = _shop_first_visit(request, site)
+    fields = {name: params[name] for name in WC_AUTH_PARAMS}
+    return_url = _formatted_url(fields["return_url"])
+    if request.method == "GET":
+        return render(request, "sandbox/woocommerce_authorize.html", {**context, "shop": shop, "fields": fields})
+    if params.get("decision") != "approve":
+        state.request_log(shop=shop, request=request, status=302)
+        return HttpResponseRedirect(_with_query(return_url, success=0, user_id=fields["user_id"]))
+    stamp = _now().strftime("%Y-%m-%d %H:%M:%S")
+    key = key_issue(shop, permissions=fields["scope"], description=f"{fields['app_name'][:170]} - API ({stamp})")
+    if not key_deliver(key, user_id=fields["user_id"], callback_url=fields["callback_url"]):
+        key.delete()
+        state.request_log(shop=shop, request=request, status=500)
+        problem = "An error occurred in the request and at the time were unable to send the consumer data"
+        return render(request, "sandbox/woocommerce_authorize.html", {**context, "problem": problem}, status=500)
+    state.request_log(shop=shop, request=request, status=302)
+    return HttpResponseRedirect(_with_query(return_url, success=1, user_id=fields["user_id"]))
 
 
 @csrf_exempt

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class StoresConfig(AppConfig):
     name = "stores"
     verbose_name = _("Stores")
+
+    def ready(self):
+        from . import checks  # noqa: F401 (registers the system checks)

@@ -7,6 +7,12 @@ lets the client check the callback (signature, state, shop) and exchange the cod
 and saves the store. Key-based platforms check the keys with a live call and save at
 once; a store without an API is simply saved.
 
+WooCommerce's key-issuing flow is the OAuth shape with one more leg: between the consent
+and the seller's return, the shop POSTs the keys to our public callback, server to
+server. `store_authorization_receive_credentials` keeps them (encrypted) on the row whose
+state the shop echoes as `user_id`; the return completes as above, proving the keys by a
+live call against the site the distributor named before anything is saved.
+
 HTTP to the platform never runs inside a database transaction.
 """
 
@@ -24,14 +30,19 @@ from distribution.models import Membership, Section
 from distribution.money import CURRENCY_PRECISION
 from distribution.tenancy import ensure_can_act
 
+from .crypto import encrypt_credentials
 from .models import Platform, Store, StoreAuthorization, StoreEvent
 from .platforms.base import AuthorizationRefused, AuthorizationResult, PlatformHttp, get_client
 from .services import store_transition
 
 STATE_LIFETIME = timedelta(minutes=30)
+# Authorizations never completed are deleted this long after they expired (with any
+# credentials delivered for them), the next time someone starts one.
+STALE_AFTER = timedelta(days=1)
 # Shop identifiers a form may carry, per platform (all of them non-secret).
 IDENTIFIER_FIELDS = ("shop_domain", "site_url", "seller_id", "marketplace_id", "shop_id", "shop_cipher")
-PUBLIC_FORM_FIELDS = ("name", "site", "currency", *IDENTIFIER_FIELDS)
+# `connect_with`: how a platform with a choice is connected (WooCommerce: at the shop or by keys).
+PUBLIC_FORM_FIELDS = ("name", "site", "currency", "connect_with", *IDENTIFIER_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -75,11 +86,15 @@ def store_authorization_start(
     platform: str,
     form: Mapping[str, str],
     redirect_uri: str,
+    server_callback_uri: str = "",
     store: Store | None = None,
     secrets_form: Mapping[str, str] | None = None,
     http: PlatformHttp | None = None,
 ) -> AuthorizationOutcome:
-    """[Authorize Now]: a consent URL to redirect to, or (keys, no API) the saved store."""
+    """[Authorize Now]: a consent URL to redirect to, or (keys, no API) the saved store.
+
+    `redirect_uri` is where the seller's browser comes back; `server_callback_uri` is where
+    a platform posts credentials server to server (WooCommerce's key-issuing flow)."""
     ensure_can_act(actor, Section.STORES)
     if platform not in Platform.values:
         raise ApplicationError(_("Unknown platform: %(p)s.") % {"p": platform})
@@ -92,9 +107,18 @@ def store_authorization_start(
         form = {**form, **{field: getattr(store, field) for field in IDENTIFIER_FIELDS if getattr(store, field)}}
     public = {**{k: str(form.get(k) or "").strip() for k in PUBLIC_FORM_FIELDS}, **_clean_common(form, store=store)}
     client = get_client(platform, http=http)
-    if client.auth_kind == "oauth":
-        state = secrets.token_urlsafe(32)
-        start = client.start_authorization(state=state, redirect_uri=redirect_uri, form=public)
+    missing = client.missing_settings()
+    if missing:
+        raise ApplicationError(
+            _("%(platform)s stores cannot be authorized yet: platform staff must configure %(settings)s.")
+            % {"platform": Platform(platform).label, "settings": ", ".join(missing)}
+        )
+    state = secrets.token_urlsafe(32)
+    start = client.start_authorization(
+        state=state, redirect_uri=redirect_uri, form=public, server_callback_uri=server_callback_uri
+    )
+    if start.redirect_url:
+        _purge_stale_authorizations()
         StoreAuthorization.objects.create(
             distributor=actor.distributor,
             platform=platform,
@@ -113,6 +137,41 @@ def store_authorization_start(
     return AuthorizationOutcome(
         store=store_save_authorized(actor=actor, platform=platform, form=public, result=result, store=store)
     )
+
+
+def _purge_stale_authorizations() -> int:
+    """Forget authorizations abandoned long ago, and any credentials delivered for them."""
+    deleted, _by_model = StoreAuthorization.objects.filter(expires_at__lt=timezone.now() - STALE_AFTER).delete()
+    return deleted
+
+
+def store_authorization_receive_credentials(
+    *, platform: str, body: bytes, http: PlatformHttp | None = None
+) -> StoreAuthorization:
+    """A platform delivers credentials server to server (WooCommerce: keys to callback_url).
+
+    There is no session here: the delivery is bound to a distributor only through the
+    state nonce it echoes, which named an authorization that distributor started. The
+    credentials wait encrypted on that row, once, until the seller's return consumes it;
+    they are proven by a live call then, against the site the distributor named, so keys
+    posted by anyone else who learnt the nonce cannot connect a shop to this account.
+    """
+    client = get_client(platform, http=http)
+    state, credentials = client.accept_delivered_credentials(body)
+    with transaction.atomic():
+        pending = StoreAuthorization.objects.select_for_update().filter(state=state, platform=platform).first()
+        if pending is None:
+            raise AuthorizationRefused(_("No authorization was started with this user_id."))
+        if pending.consumed_at is not None:
+            raise AuthorizationRefused(_("This authorization was already completed."))
+        if pending.expires_at <= timezone.now():
+            raise AuthorizationRefused(_("This authorization took too long and expired."))
+        if pending.credentials_encrypted:
+            raise AuthorizationRefused(_("Credentials for this authorization were already delivered."))
+        pending.credentials_encrypted = encrypt_credentials(credentials)
+        pending.credentials_received_at = timezone.now()
+        pending.save(update_fields=["credentials_encrypted", "credentials_received_at"])
+    return pending
 
 
 def store_authorization_complete(
@@ -143,12 +202,19 @@ def store_authorization_complete(
             raise AuthorizationRefused(_("This authorization was already completed. Please start again."))
         if pending.expires_at <= timezone.now():
             raise AuthorizationRefused(_("This authorization took too long and expired. Please start again."))
+        # Single use: consumed, and any delivered credentials leave the row with it.
+        delivered = pending.delivered_credentials if pending.credentials_encrypted else None
         pending.consumed_at = timezone.now()
-        pending.save(update_fields=["consumed_at"])
+        pending.credentials_encrypted = ""
+        pending.save(update_fields=["consumed_at", "credentials_encrypted"])
     platform = pending.platform
     client = get_client(platform, http=http)
     result = client.complete_authorization(
-        params=params, expected_state=pending.state, redirect_uri=pending.redirect_uri, form=pending.form_data
+        params=params,
+        expected_state=pending.state,
+        redirect_uri=pending.redirect_uri,
+        form=pending.form_data,
+        delivered_credentials=delivered,
     )
     store = None
     if pending.store_id:

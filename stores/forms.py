@@ -8,7 +8,7 @@ from distribution.money import CURRENCY_CHOICES
 from .models import Platform
 from .platforms.amazon import MARKETPLACES
 from .platforms.shopify import is_shop_domain, normalize_shop_domain
-from .platforms.woocommerce import is_site_url, normalize_site_url
+from .platforms.woocommerce import CONNECT_AT_SHOP, CONNECT_WITH_KEYS, is_site_url, normalize_site_url
 
 
 class StoreBaseForm(forms.Form):
@@ -62,7 +62,8 @@ class ShopifyStoreForm(StoreBaseForm):
 
 
 class WooCommerceStoreForm(StoreBaseForm):
-    """Keys made in WordPress under WooCommerce > Settings > Advanced > REST API (Read/Write)."""
+    """Approve our app at the shop (WooCommerce makes the keys and hands them to us), or paste
+    keys made in WordPress under WooCommerce > Settings > Advanced > REST API (Read/Write)."""
 
     secret_fields = ("consumer_key", "consumer_secret")
 
@@ -72,17 +73,33 @@ class WooCommerceStoreForm(StoreBaseForm):
         help_text=_("The shop's address, e.g. https://shop.example.com."),
         widget=forms.TextInput(attrs={"placeholder": "https://shop.example.com", "autocomplete": "url"}),
     )
+    connect_with = forms.ChoiceField(
+        label=_("How to connect"),
+        choices=[
+            (CONNECT_AT_SHOP, _("Approve access at my shop (WooCommerce creates the keys for us)")),
+            (CONNECT_WITH_KEYS, _("Enter API keys I made myself")),
+        ],
+        initial=CONNECT_AT_SHOP,
+        widget=forms.RadioSelect,
+    )
     consumer_key = forms.CharField(
-        label=_("Consumer key"), max_length=128, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("Consumer key"),
+        max_length=128,
+        required=False,
+        help_text=_("Only when entering keys yourself."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     consumer_secret = forms.CharField(
         label=_("Consumer secret"),
         max_length=128,
+        required=False,
+        help_text=_("Only when entering keys yourself."),
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
     )
 
     def __init__(self, *args, store=None, **kwargs):
         super().__init__(*args, store=store, **kwargs)
+        self.fields["connect_with"].widget.attrs["class"] = "form-check-input"
         if store is not None:
             self.fields["site_url"].disabled = True
             self.fields["site_url"].initial = store.site_url
@@ -92,6 +109,17 @@ class WooCommerceStoreForm(StoreBaseForm):
         if not is_site_url(url):
             raise forms.ValidationError(_("Enter the shop's address, e.g. https://shop.example.com."))
         return url
+
+    def clean(self):
+        data = super().clean()
+        if data.get("connect_with") == CONNECT_WITH_KEYS:
+            for name in ("consumer_key", "consumer_secret"):
+                if not data.get(name):
+                    self.add_error(name, _("Required when entering keys yourself."))
+        else:
+            # Approving at the shop: typed keys are not used, so they are not kept either.
+            data["consumer_key"] = data["consumer_secret"] = ""
+        return data
 
 
 AMAZON_MARKETPLACE_CHOICES = [

@@ -189,6 +189,10 @@ class StoreAuthorization(models.Model):
     Created by [Authorize Now] before the redirect to the platform's consent page and
     consumed exactly once by the callback. The state is single-use and short-lived, and
     it binds the callback to the distributor that started it (CSRF on the OAuth flow).
+
+    WooCommerce's key-issuing flow sends the keys server to server, before the seller's
+    browser comes back: they wait here, encrypted like a store's credentials, until the
+    return consumes the row and wipes them (or the row expires and is purged).
     """
 
     tenant_path = "distributor"
@@ -205,6 +209,9 @@ class StoreAuthorization(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     consumed_at = models.DateTimeField(null=True, blank=True)
+    # Secret: credentials the platform delivered server to server (WooCommerce's keys).
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    credentials_received_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("store authorization in progress")
@@ -213,3 +220,7 @@ class StoreAuthorization(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform} authorization for {self.distributor}"
+
+    @property
+    def delivered_credentials(self) -> dict:
+        return decrypt_credentials(self.credentials_encrypted)

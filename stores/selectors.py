@@ -6,7 +6,7 @@ from distribution.models import Distributor
 from distribution.tenancy import get_for_tenant_or_404
 
 from .models import Platform, Store
-from .platforms.base import registered_platforms
+from .platforms.base import client_class, registered_platforms
 
 
 def store_list(*, distributor: Distributor) -> QuerySet[Store]:
@@ -20,6 +20,7 @@ def store_get(*, distributor: Distributor, store_id: int) -> Store:
 
 
 def authorizable_platforms() -> list[tuple[str, str]]:
-    """Platforms a store can be authorized on today, in the guide's order."""
-    available = set(registered_platforms())
+    """Platforms a store can be authorized on today (a client, and our app there configured),
+    in the guide's order."""
+    available = {platform for platform in registered_platforms() if not client_class(platform).missing_settings()}
     return [(value, label) for value, label in Platform.choices if value in available]

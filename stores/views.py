@@ -1,20 +1,55 @@
 """[Platform Authorization] > [Platform Store Authorization]: the stores, [Authorize Now],
 the platform's form, the consent round trip, re-authorize, disable and remove."""
 
+import logging
+
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, QueryDict
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 
 from distribution.errors import ApplicationError
 from distribution.models import Section
 from distribution.tenancy import PortalView
 
 from . import selectors, services
-from .authorization import store_authorization_complete, store_authorization_start
+from .authorization import (
+    store_authorization_complete,
+    store_authorization_receive_credentials,
+    store_authorization_start,
+)
 from .forms import FORMS, PlatformChoiceForm
 from .models import Platform
+
+logger = logging.getLogger(__name__)
+
+# Where a platform sends the seller's browser back (WooCommerce's key-issuing page adds
+# `success` and `user_id`, our state, to a return URL of its own), and where a platform
+# posts credentials server to server.
+RETURN_URL_NAMES = {Platform.WOOCOMMERCE: "stores:woocommerce_return"}
+SERVER_CALLBACK_URL_NAMES = {Platform.WOOCOMMERCE: "stores:woocommerce_keys_callback"}
+# A key delivery is a few hundred bytes of JSON.
+MAX_DELIVERY_BYTES = 16 * 1024
+
+
+def _absolute(request, url_name: str) -> str:
+    """A URL the platform can reach: STORE_CALLBACK_BASE_URL when set, else this request's origin."""
+    path = reverse(url_name)
+    base = settings.STORE_CALLBACK_BASE_URL
+    return f"{base}{path}" if base else request.build_absolute_uri(path)
+
+
+def _platform_urls(request, platform: str) -> dict:
+    server_callback = SERVER_CALLBACK_URL_NAMES.get(platform)
+    return {
+        "redirect_uri": _absolute(request, RETURN_URL_NAMES.get(platform, "stores:authorize_callback")),
+        "server_callback_uri": _absolute(request, server_callback) if server_callback else "",
+    }
 
 
 def _callback_params(query: QueryDict) -> dict:
@@ -77,7 +112,7 @@ class StoreAuthorizeView(PortalView):
                     platform=platform,
                     form=public,
                     secrets_form=secrets,
-                    redirect_uri=request.build_absolute_uri(reverse("stores:authorize_callback")),
+                    **_platform_urls(request, platform),
                 )
             except ApplicationError as exc:
                 form.add_error(None, str(exc))
@@ -115,6 +150,52 @@ class StoreAuthorizeCallbackView(PortalView):
         return redirect("stores:store_list")
 
 
+class WooCommerceReturnView(PortalView):
+    """Where a WooCommerce shop's key-issuing page sends the seller back: `success` (1 or 0)
+    and `user_id`, the state we gave it. By now the shop has posted the keys to
+    WooCommerceKeysCallbackView; completing proves them with a live call and saves the store."""
+
+    section = Section.STORES
+
+    def get(self, request):
+        params = _callback_params(request.GET)
+        try:
+            store = store_authorization_complete(
+                actor=self.membership, params={**params, "state": params.get("user_id")}, platform=Platform.WOOCOMMERCE
+            )
+        except ApplicationError as exc:
+            messages.error(request, _("The store was not authorized: %(reason)s") % {"reason": exc})
+        else:
+            messages.success(request, _("The store “%(name)s” is authorized.") % {"name": store.name})
+        return redirect("stores:store_list")
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class WooCommerceKeysCallbackView(View):
+    """Deliberately public: a WooCommerce shop posts the keys it made for us here, server to
+    server, with no session and no CSRF token. The state nonce it echoes as `user_id` binds
+    the keys to the authorization a distributor started; they wait there, encrypted, until
+    that distributor's return proves them. Any answer but 200 makes WooCommerce delete the
+    key and tell the seller the connection failed."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_DELIVERY_BYTES or len(request.body) > MAX_DELIVERY_BYTES:
+            return JsonResponse({"error": "The delivery is too large."}, status=413)
+        try:
+            store_authorization_receive_credentials(platform=Platform.WOOCOMMERCE, body=request.body)
+        except ApplicationError as exc:
+            # Never the body: it holds the keys.
+            logger.warning("WooCommerce key delivery refused: %s", exc)
+            return JsonResponse({"error": str(exc)}, status=400)
+        return JsonResponse({"status": "received"})
+
+
 class StoreReauthorizeView(StoreAuthorizeView):
     """Authorize an existing store again (expired, revoked, failed or disabled)."""
 
@@ -139,7 +220,7 @@ class StoreReauthorizeView(StoreAuthorizeView):
                     form=public,
                     secrets_form=secrets,
                     store=store,
-                    redirect_uri=request.build_absolute_uri(reverse("stores:authorize_callback")),
+                    **_platform_urls(request, store.platform),
                 )
             except ApplicationError as exc:
                 form.add_error(None, str(exc))

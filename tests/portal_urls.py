@@ -13,7 +13,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 EXCLUDED_NAMESPACES = {"admin", "sandbox"}
 EXCLUDED_MODULE_PREFIXES = ("allauth", "django.conf.urls.i18n", "django.views.i18n")
 # Portal URLs that are deliberately reachable without a distributor seat.
-PUBLIC_URL_NAMES = {"invitation_accept", "healthz"}
+PUBLIC_URL_NAMES = {
+    "invitation_accept",
+    "healthz",
+    # A WooCommerce shop posts the keys it made for us here, server to server (no session).
+    "stores:woocommerce_keys_callback",
+}
 
 
 @dataclass

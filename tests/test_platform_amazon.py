@@ -5,6 +5,7 @@ confirmShipment, QuotaExceeded, expired and revoked tokens.
 Amazon notifications reach sellers through SQS/EventBridge, not signed HTTP posts, so
 there is no webhook signature to check: the state nonce is the callback's only guard."""
 
+import json
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -13,7 +14,14 @@ import requests
 from sandbox.models import SandboxOrder, SandboxRequest, SandboxToken
 from stores.authorization import store_authorization_complete, store_authorization_start
 from stores.models import Store
-from stores.platforms.base import AuthorizationRefused, CredentialsRevoked, FulfillmentStatus, TrackingInfo
+from stores.platforms.amazon import AmazonClient
+from stores.platforms.base import (
+    AuthorizationRefused,
+    CredentialsRevoked,
+    FulfillmentStatus,
+    PayloadError,
+    TrackingInfo,
+)
 from stores.services import store_call, store_client
 
 from .factories import owner_of
@@ -266,3 +274,27 @@ def test_amazon_store_form_derives_site_and_currency(client, sandbox):
     assert back.status_code == 302
     store = Store.objects.get(distributor=me.distributor)
     assert (store.platform, store.site, store.currency, store.seller_id) == ("amazon", "JP", "JPY", "AJPFORMSELLER1")
+
+
+def test_amazon_notifications_are_not_signed_http_webhooks():
+    # "webhook signature good and bad" cannot apply to Amazon: ORDER_CHANGE notifications
+    # arrive through SQS or EventBridge (Notifications API), never as an HTTPS POST with a
+    # signature. verify_webhook therefore accepts nothing, and a notification is not taken
+    # for an order: it names the order the pull fetches with getOrder.
+    notification = {
+        "NotificationVersion": "1.0",
+        "NotificationType": "ORDER_CHANGE",
+        "Payload": {"OrderChangeNotification": {"AmazonOrderId": "903-8868176-2219830"}},
+    }
+    body = json.dumps(notification).encode()
+    client = AmazonClient()
+    assert client.verify_webhook({"Content-Type": "application/json"}, body) is False
+    assert client.verify_webhook({"X-Amz-Sns-Signature": "anything"}, body) is False
+    with pytest.raises(PayloadError, match="903-8868176-2219830, not an order: fetch the order with getOrder"):
+        AmazonClient.parse_order(notification)
+
+
+def test_amazon_sandbox_seller_gets_orders_on_first_consent(actor, sandbox, settings):
+    settings.SANDBOX_NEW_SHOP_ORDERS = 2
+    authorize(actor, sandbox, seller="ANEWSELLER0001")
+    assert SandboxOrder.objects.filter(shop__domain="ANEWSELLER0001").count() == 2

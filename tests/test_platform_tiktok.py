@@ -4,23 +4,26 @@ webhook signatures, rate limiting, expired and revoked tokens."""
 
 import json
 import time
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
+from django.utils import timezone
 
 from sandbox.models import SandboxOrder, SandboxRequest, SandboxShop, SandboxToken
 from stores.authorization import store_authorization_complete, store_authorization_start
 from stores.models import Store
 from stores.platforms.base import (
     AuthorizationRefused,
+    CredentialsExpired,
     CredentialsRevoked,
     FulfillmentStatus,
     PlatformRequestRejected,
     TrackingInfo,
 )
 from stores.platforms.tiktok import TikTokClient, request_signature, webhook_signature
-from stores.services import store_call
+from stores.services import store_call, store_update_credentials
 
 from .factories import owner_of
 from .sandbox_helpers import WebhookReceiver, recording_http
@@ -242,3 +245,26 @@ def test_tiktok_revoked_authorization_marks_the_store(store, sandbox, sleeps):
         store_call(store=store, operation=lambda c: c.fetch_orders(since=None), http=recording_http("tiktok", sleeps))
     store.refresh_from_db()
     assert store.status == Store.Status.REVOKED and "refresh token" in store.status_reason
+
+
+def test_tiktok_expired_authorization_marks_the_store_expired(store, sandbox, sleeps):
+    # given the access token and the authorization itself (the refresh token) have lapsed
+    past = (timezone.now() - timedelta(minutes=1)).isoformat()
+    store_update_credentials(
+        store=store,
+        credentials={**store.credentials, "access_token_expires_at": past, "refresh_token_expires_at": past},
+    )
+    # when a pull is attempted
+    with pytest.raises(CredentialsExpired):
+        store_call(store=store, operation=lambda c: c.fetch_orders(since=None), http=recording_http("tiktok", sleeps))
+    # then the store is expired (not revoked), says why, and offers re-authorization
+    store.refresh_from_db()
+    assert store.status == Store.Status.EXPIRED and "expired" in store.status_reason
+    assert store.needs_reauthorization
+    assert not SandboxRequest.objects.filter(path__endswith="/api/v2/token/refresh").exists()
+
+
+def test_tiktok_sandbox_shop_gets_orders_on_its_first_authorization(actor, sandbox, settings):
+    settings.SANDBOX_NEW_SHOP_ORDERS = 2
+    store = authorize(actor, shop_name="Fresh TT")
+    assert SandboxOrder.objects.filter(shop__domain=store.shop_id).count() == 2

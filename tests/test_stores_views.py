@@ -236,3 +236,20 @@ def test_store_authorize_shopify_through_the_pages_and_the_sandbox(client, live_
     assert "pages-test.myshopify.com" in html
     store = Store.objects.get(distributor=me.distributor)
     assert store.status == Store.Status.AUTHORIZED and store.credentials["access_token"].startswith("shpat_")
+
+
+@pytest.mark.django_db
+def test_platforms_whose_app_is_not_configured_are_not_offered(browser, me, settings):
+    # given production without a Shopify app (no client id / secret)
+    settings.SHOPIFY_CLIENT_ID = ""
+    # then the list does not offer Shopify, and authorizing one is refused with the reason
+    html = browser.get(LIST).content.decode()
+    assert '<option value="shopify"' not in html
+    assert '<option value="woocommerce"' in html and '<option value="amazon"' in html
+    response = browser.post(
+        reverse("stores:authorize") + "?platform=shopify",
+        {"name": "S", "site": "US", "currency": "USD", "shop_domain": "unset-app.myshopify.com"},
+    )
+    assert response.status_code == 400
+    assert "platform staff must configure SHOPIFY_CLIENT_ID" in response.content.decode()
+    assert not StoreAuthorization.objects.exists()

@@ -274,10 +274,19 @@ def parse_2026_order(order: Mapping) -> NormalizedOrder:
 
 def parse_order(payload: Mapping) -> NormalizedOrder:
     payload = require_mapping(payload, "an Amazon order")
+    if "NotificationType" in payload:
+        # ORDER_CHANGE and the like come through SQS/EventBridge with a summary only: no buyer,
+        # address or prices. They say which order to fetch; they are not the order.
+        summary = (payload.get("Payload") or {}).get("OrderChangeNotification") or {}
+        raise PayloadError(
+            f"This is an Amazon {text(payload.get('NotificationType'))} notification for order "
+            f"{text(summary.get('AmazonOrderId')) or '(none)'}, not an order: fetch the order with getOrder."
+        )
     payload = payload.get("payload", payload)
     if "AmazonOrderId" in payload:
         if "OrderStatus" not in payload and "PurchaseDate" not in payload:
-            raise PayloadError("This is a getOrderItems response; combine it with its getOrder response.")
+            part = "getOrderAddress" if "ShippingAddress" in payload else "getOrderItems"
+            raise PayloadError(f"This is a {part} response; combine it with its getOrder response.")
         return parse_v0_order(payload)
     if "orderId" in payload:
         return parse_2026_order(payload)
@@ -363,6 +372,7 @@ def _errors_text(response: requests.Response) -> str:
 class AmazonClient(PlatformClient):
     platform = PLATFORM
     auth_kind = "oauth"
+    required_settings = ("AMAZON_APP_ID", "AMAZON_LWA_CLIENT_ID", "AMAZON_LWA_CLIENT_SECRET")
     page_size = 100
 
     def __init__(self, connection=None, *, http=None, config: AmazonConfig | None = None, page_size: int = 0):
@@ -380,7 +390,9 @@ class AmazonClient(PlatformClient):
         return self.config.sp_api_base.format(host=SP_API_HOSTS[region]).rstrip("/")
 
     # --- authorization (website authorization workflow) --------------------------------
-    def start_authorization(self, *, state: str, redirect_uri: str, form: Mapping[str, str]) -> AuthorizationStart:
+    def start_authorization(
+        self, *, state: str, redirect_uri: str, form: Mapping[str, str], server_callback_uri: str = ""
+    ) -> AuthorizationStart:
         marketplace = text(form.get("marketplace_id"))
         if marketplace not in MARKETPLACES:
             raise AuthorizationRefused(f"Unknown Amazon marketplace: {marketplace or '(none)'}.")
@@ -391,7 +403,13 @@ class AmazonClient(PlatformClient):
         return AuthorizationStart(redirect_url=f"{base}/apps/authorize/consent?{urlencode(query)}")
 
     def complete_authorization(
-        self, *, params: Mapping[str, str], expected_state: str, redirect_uri: str, form: Mapping[str, str]
+        self,
+        *,
+        params: Mapping[str, str],
+        expected_state: str,
+        redirect_uri: str,
+        form: Mapping[str, str],
+        delivered_credentials: Mapping | None = None,
     ) -> AuthorizationResult:
         # Amazon's redirect is not signed: the single-use state is what ties it to us.
         state = params.get("state")

@@ -378,16 +378,49 @@ class PlatformClient(ABC):
     def credentials(self) -> dict:
         return self.connection.credentials
 
+    # Settings naming our app at the platform (client id, secret ...); stores of a platform
+    # whose app is not configured are not offered for authorization.
+    required_settings: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def missing_settings(cls) -> list[str]:
+        from django.conf import settings
+
+        return [name for name in cls.required_settings if not getattr(settings, name, "")]
+
     # --- authorization -----------------------------------------------------------------
     @abstractmethod
-    def start_authorization(self, *, state: str, redirect_uri: str, form: Mapping[str, str]) -> AuthorizationStart:
-        """The consent URL for OAuth platforms; `redirect_url=None` when the form alone suffices."""
+    def start_authorization(
+        self, *, state: str, redirect_uri: str, form: Mapping[str, str], server_callback_uri: str = ""
+    ) -> AuthorizationStart:
+        """The consent URL for OAuth platforms; `redirect_url=None` when the form alone suffices.
+
+        `server_callback_uri` is where a platform that hands over credentials server to
+        server (WooCommerce's key-issuing flow) posts them; redirect-only platforms ignore it.
+        """
+
+    def accept_delivered_credentials(self, body: bytes) -> tuple[str, dict]:
+        """A server-to-server credential delivery -> (the state it names, the credentials).
+
+        Checks the delivery's shape only: the caller matches the state to an authorization
+        it started, and the credentials are proven by a live call when the seller returns.
+        """
+        raise AuthorizationRefused(f"{self.platform}: credentials are not delivered server to server.")
 
     @abstractmethod
     def complete_authorization(
-        self, *, params: Mapping[str, str], expected_state: str, redirect_uri: str, form: Mapping[str, str]
+        self,
+        *,
+        params: Mapping[str, str],
+        expected_state: str,
+        redirect_uri: str,
+        form: Mapping[str, str],
+        delivered_credentials: Mapping | None = None,
     ) -> AuthorizationResult:
-        """Check the callback (or the keys, by a live call) and return the credentials."""
+        """Check the callback (or the keys, by a live call) and return the credentials.
+
+        `delivered_credentials` are what `accept_delivered_credentials` kept for this
+        authorization (None when the platform delivered nothing server to server)."""
 
     def refresh_credentials(self) -> dict:
         """New credentials from the refresh token, persisted through the connection callback."""

@@ -10,10 +10,12 @@ class OtherPlatformClient(PlatformClient):
     platform = "other"
     auth_kind = "none"
 
-    def start_authorization(self, *, state, redirect_uri, form) -> AuthorizationStart:
+    def start_authorization(self, *, state, redirect_uri, form, server_callback_uri="") -> AuthorizationStart:
         return AuthorizationStart(redirect_url=None)
 
-    def complete_authorization(self, *, params, expected_state, redirect_uri, form) -> AuthorizationResult:
+    def complete_authorization(
+        self, *, params, expected_state, redirect_uri, form, delivered_credentials=None
+    ) -> AuthorizationResult:
         return AuthorizationResult(credentials={})
 
     def _no_api(self, *args, **kwargs):

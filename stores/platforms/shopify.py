@@ -378,6 +378,7 @@ class ShopifyConfig:
 class ShopifyClient(PlatformClient):
     platform = PLATFORM
     auth_kind = "oauth"
+    required_settings = ("SHOPIFY_CLIENT_ID", "SHOPIFY_CLIENT_SECRET")
     page_size = 250
 
     def __init__(self, connection=None, *, http=None, config: ShopifyConfig | None = None, page_size: int = 0):
@@ -394,7 +395,9 @@ class ShopifyClient(PlatformClient):
         return self.shop_url(self.connection.shop_domain, f"/admin/api/{self.config.api_version}/{path}")
 
     # --- authorization ------------------------------------------------------------------
-    def start_authorization(self, *, state: str, redirect_uri: str, form: Mapping[str, str]) -> AuthorizationStart:
+    def start_authorization(
+        self, *, state: str, redirect_uri: str, form: Mapping[str, str], server_callback_uri: str = ""
+    ) -> AuthorizationStart:
         shop = normalize_shop_domain(form.get("shop_domain", ""))
         if not is_shop_domain(shop):
             raise AuthorizationRefused(
@@ -435,7 +438,13 @@ class ShopifyClient(PlatformClient):
             raise AuthorizationRefused("The callback carries no authorization code.")
 
     def complete_authorization(
-        self, *, params: Mapping[str, str | list[str]], expected_state: str, redirect_uri: str, form: Mapping[str, str]
+        self,
+        *,
+        params: Mapping[str, str | list[str]],
+        expected_state: str,
+        redirect_uri: str,
+        form: Mapping[str, str],
+        delivered_credentials: Mapping | None = None,
     ) -> AuthorizationResult:
         shop = normalize_shop_domain(form.get("shop_domain", ""))
         self.verify_callback(params, expected_state=expected_state, shop=shop)

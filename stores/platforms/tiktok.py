@@ -90,8 +90,19 @@ def _line(item: Mapping) -> NormalizedLine:
     )
 
 
+def _refuse_webhook(document: Mapping) -> None:
+    if "tts_notification_id" in document:
+        # Webhooks name the order and its new status only; the order itself comes from get_order.
+        data = document.get("data") or {}
+        raise PayloadError(
+            f"This is a TikTok Shop webhook (type {text(document.get('type'))}) for order "
+            f"{text(data.get('order_id')) or '(none)'}, not an order: fetch the order with get_order."
+        )
+
+
 def parse_order(order: Mapping) -> NormalizedOrder:
     order = require_mapping(order, "a TikTok Shop order")
+    _refuse_webhook(order)
     if not order.get("id"):
         raise PayloadError("A TikTok Shop order has an `id`.")
     status = text(order.get("status"))
@@ -152,6 +163,7 @@ def parse_order(order: Mapping) -> NormalizedOrder:
 def parse_document(document: Any) -> list[NormalizedOrder]:
     """Order detail (`data.orders[]`), an order search page (same), or one bare order."""
     document = require_mapping(document, "a TikTok Shop response")
+    _refuse_webhook(document)
     if "code" in document and document.get("code") != 0:
         raise PayloadError(f"TikTok Shop answered code {document.get('code')}: {text(document.get('message'))}")
     data = document.get("data", document)
@@ -221,6 +233,7 @@ def _reply(response: requests.Response) -> dict:
 class TikTokClient(PlatformClient):
     platform = PLATFORM
     auth_kind = "oauth"
+    required_settings = ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET", "TIKTOK_SERVICE_ID")
     page_size = 50
 
     def __init__(self, connection=None, *, http=None, config: TikTokConfig | None = None, page_size: int = 0):
@@ -230,7 +243,9 @@ class TikTokClient(PlatformClient):
             self.page_size = page_size
 
     # --- authorization ------------------------------------------------------------------
-    def start_authorization(self, *, state: str, redirect_uri: str, form: Mapping[str, str]) -> AuthorizationStart:
+    def start_authorization(
+        self, *, state: str, redirect_uri: str, form: Mapping[str, str], server_callback_uri: str = ""
+    ) -> AuthorizationStart:
         # The seller comes back to the redirect URL registered with the app in Partner Center.
         host = AUTH_HOST_US if text(form.get("site")).upper() == "US" else AUTH_HOST
         query = urlencode({"service_id": self.config.service_id, "state": state})
@@ -244,7 +259,13 @@ class TikTokClient(PlatformClient):
         return reply
 
     def complete_authorization(
-        self, *, params: Mapping[str, str], expected_state: str, redirect_uri: str, form: Mapping[str, str]
+        self,
+        *,
+        params: Mapping[str, str],
+        expected_state: str,
+        redirect_uri: str,
+        form: Mapping[str, str],
+        delivered_credentials: Mapping | None = None,
     ) -> AuthorizationResult:
         state = params.get("state")
         if not isinstance(state, str) or not hmac.compare_digest(state, expected_state):

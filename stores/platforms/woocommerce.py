@@ -1,4 +1,12 @@
-"""WooCommerce REST API v3: order payloads -> NormalizedOrder.
+"""WooCommerce REST API v3: order payloads -> NormalizedOrder, and the client.
+
+Two ways to connect a shop, both ending in a consumer key/secret pair checked live:
+- the shop's key-issuing endpoint (`/wc-auth/v1/authorize`): the seller approves our app
+  in their WordPress admin, WooCommerce creates a key and POSTs it as JSON to our
+  `callback_url` (server to server, HTTPS only), then sends the seller to `return_url`
+  with `success=1|0` and the `user_id` we gave it (our state nonce);
+- keys the seller made by hand (WooCommerce > Settings > Advanced > REST API).
+Keys never expire; a refused key was revoked (or its WordPress user deleted).
 
 Times: `date_created_gmt` / `date_modified_gmt` are naive UTC; the non-gmt fields are
 the shop's local time with no offset, so only the gmt ones are used.
@@ -9,14 +17,16 @@ import base64
 import hashlib
 import hmac
 import html
+import json
 import secrets
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
+from django.conf import settings
 
 from .base import (
     AuthorizationRefused,
@@ -155,6 +165,14 @@ def parse_document(document: Any) -> list[NormalizedOrder]:
 
 # --- The client -------------------------------------------------------------------------
 
+# How the seller connects (the form's `connect_with`): approve our app at the shop, which
+# makes the keys for us, or paste keys made by hand.
+CONNECT_AT_SHOP = "shop"
+CONNECT_WITH_KEYS = "keys"
+# Orders are read; tracking writes an order note and the status, so the key must write too.
+KEY_SCOPE = "read_write"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
 
 def normalize_site_url(value: str) -> str:
     """'shop.example/' -> 'https://shop.example'; the scheme is kept when given."""
@@ -167,6 +185,31 @@ def normalize_site_url(value: str) -> str:
 def is_site_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in {"http", "https"} and bool(parts.netloc) and not parts.query and not parts.fragment
+
+
+def is_deliverable_callback(url: str) -> bool:
+    """WooCommerce posts keys only to an https callback_url. (The sandbox, like a developer's
+    machine, also takes plain http on a loopback address.)"""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.netloc)
+    return parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+
+
+def key_issuing_url(
+    site_url: str, *, app_name: str, user_id: str, return_url: str, callback_url: str, scope: str = KEY_SCOPE
+) -> str:
+    """The shop's key-issuing page; every value URL-encoded, as the REST API docs require."""
+    query = urlencode(
+        {
+            "app_name": app_name,
+            "scope": scope,
+            "user_id": user_id,
+            "return_url": return_url,
+            "callback_url": callback_url,
+        }
+    )
+    return f"{normalize_site_url(site_url)}/wc-auth/v1/authorize?{query}"
 
 
 def _rfc3986(value) -> str:
@@ -208,21 +251,76 @@ class WooCommerceClient(PlatformClient):
         return f"{normalize_site_url(self.connection.site_url)}/wp-json/wc/v3/{path}"
 
     # --- authorization ------------------------------------------------------------------
-    def start_authorization(self, *, state, redirect_uri, form) -> AuthorizationStart:
-        return AuthorizationStart(redirect_url=None)
-
-    def complete_authorization(self, *, params, expected_state, redirect_uri, form) -> AuthorizationResult:
-        """Keys typed by hand: checked by listing one order before anything is saved."""
+    def start_authorization(self, *, state, redirect_uri, form, server_callback_uri="") -> AuthorizationStart:
+        """Keys by hand: nothing to visit. At the shop: its key-issuing page, with our state as `user_id`."""
+        if text(form.get("connect_with")) != CONNECT_AT_SHOP:
+            return AuthorizationStart(redirect_url=None)
         site_url = normalize_site_url(form.get("site_url", ""))
         if not is_site_url(site_url):
             raise AuthorizationRefused(
                 f"“{form.get('site_url', '')}” is not a site address such as https://shop.example."
             )
-        key, secret = text(params.get("consumer_key")), text(params.get("consumer_secret"))
-        if not key or not secret:
-            raise AuthorizationRefused("Enter the consumer key and the consumer secret.")
+        if not is_deliverable_callback(server_callback_uri):
+            raise AuthorizationRefused(
+                "WooCommerce hands keys only to an https address, and this portal's address is not one "
+                "(set STORE_CALLBACK_BASE_URL to its public https address); enter the keys by hand instead."
+            )
+        url = key_issuing_url(
+            site_url,
+            app_name=settings.WOOCOMMERCE_APP_NAME,
+            user_id=state,
+            return_url=redirect_uri,
+            callback_url=server_callback_uri,
+        )
+        return AuthorizationStart(redirect_url=url)
+
+    def accept_delivered_credentials(self, body: bytes) -> tuple[str, dict]:
+        """The JSON WooCommerce posts to callback_url: key_id, user_id, consumer_key, consumer_secret,
+        key_permissions. Refusing it (any answer but 200) makes WooCommerce delete the key."""
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise AuthorizationRefused("The key delivery is not JSON.") from None
+        if not isinstance(data, Mapping):
+            raise AuthorizationRefused("The key delivery is not a JSON object.")
+        state = text(data.get("user_id"))
+        key, secret = text(data.get("consumer_key")), text(data.get("consumer_secret"))
+        if not state or len(state) > 64:
+            raise AuthorizationRefused("The key delivery names no authorization (user_id).")
+        if not key or not secret or len(key) > 128 or len(secret) > 128:
+            raise AuthorizationRefused("The key delivery carries no consumer key and secret.")
+        permissions = text(data.get("key_permissions"))
+        if permissions != KEY_SCOPE:
+            raise AuthorizationRefused(
+                f"The key's permissions are “{permissions or 'none'}”; tracking needs {KEY_SCOPE}."
+            )
+        credentials = {"consumer_key": key, "consumer_secret": secret, "key_permissions": permissions}
+        if data.get("key_id") is not None:
+            credentials["key_id"] = text(data.get("key_id"))
+        return state, credentials
+
+    def complete_authorization(
+        self, *, params, expected_state, redirect_uri, form, delivered_credentials=None
+    ) -> AuthorizationResult:
+        """Either flow ends with the keys checked by listing one order before anything is saved."""
+        site_url = normalize_site_url(form.get("site_url", ""))
+        if not is_site_url(site_url):
+            raise AuthorizationRefused(
+                f"“{form.get('site_url', '')}” is not a site address such as https://shop.example."
+            )
+        if delivered_credentials is not None or "success" in params or "user_id" in params:
+            keys = self._keys_from_return(params, expected_state, delivered_credentials)
+        else:
+            keys = {
+                "consumer_key": text(params.get("consumer_key")),
+                "consumer_secret": text(params.get("consumer_secret")),
+            }
+            if not keys["consumer_key"] or not keys["consumer_secret"]:
+                raise AuthorizationRefused("Enter the consumer key and the consumer secret.")
         self.connection.site_url = site_url
-        self.connection.credentials = {"consumer_key": key, "consumer_secret": secret}
+        self.connection.credentials = keys
+        # The delivered keys are proven here too: keys posted to our callback by anyone but
+        # this site's WooCommerce do not work on the site the distributor named.
         response = self._send("GET", "orders", params={"per_page": 1})
         if response.status_code == 401:
             raise AuthorizationRefused(f"WooCommerce refused these keys: {_error_message(response)}", status_code=401)
@@ -236,8 +334,25 @@ class WooCommerceClient(PlatformClient):
                 status_code=response.status_code,
             )
         return AuthorizationResult(
-            credentials=dict(self.connection.credentials), identifiers={"site_url": site_url}, scopes="read_write"
+            credentials=dict(self.connection.credentials),
+            identifiers={"site_url": site_url},
+            scopes=KEY_SCOPE,
         )
+
+    @staticmethod
+    def _keys_from_return(params, expected_state: str, delivered: Mapping | None) -> dict:
+        """The seller's return from the key-issuing page: our user_id, success=1, keys delivered."""
+        user_id = params.get("user_id")
+        if not isinstance(user_id, str) or not hmac.compare_digest(user_id, expected_state):
+            raise AuthorizationRefused("The return's user_id does not match the authorization that was started.")
+        if params.get("success") != "1":
+            raise AuthorizationRefused("Access was not approved at the WooCommerce shop.")
+        if not delivered or not delivered.get("consumer_key") or not delivered.get("consumer_secret"):
+            raise AuthorizationRefused(
+                "WooCommerce did not deliver the keys to this portal (its callback must be reachable over https). "
+                "Please start again, or enter keys by hand."
+            )
+        return {k: text(v) for k, v in delivered.items() if k in {"consumer_key", "consumer_secret", "key_id"}}
 
     # --- calls --------------------------------------------------------------------------
     def _send(self, method: str, path: str, *, params: Mapping | None = None, **kwargs) -> requests.Response:

@@ -4,11 +4,15 @@
     manage.py sandbox_create_orders --shop demo-jp.myshopify.com --country JP --currency JPY --sku LS-SERUM-JP
     manage.py sandbox_create_orders --shop demo-us.myshopify.com --file order.json
     manage.py sandbox_create_orders --platform woocommerce --shop demo-woo --count 5
+    manage.py sandbox_create_orders --platform woocommerce --shop demo-woo --file orders.json
     manage.py sandbox_create_orders --platform amazon --shop A3SANDBOXSELLER1 --country JP --count 5
     manage.py sandbox_create_orders --platform tiktok --shop <shop id from the store list> --count 5
 
-A file holds one order, a list, or a response such as {"orders": [...]} / {"order": {...}},
-in the platform's REST shape. Subscribed webhooks (orders/create) fire for each order.
+A file holds orders in the platform's own shape: one order, a list, or a response —
+Shopify {"orders": [...]} / {"order": {...}}; WooCommerce a GET /orders list or one order;
+TikTok Shop {"data": {"orders": [...]}}; Amazon {"payload": {"Orders": [...]}} or one
+Order, each carrying its getOrderItems list as "OrderItems". An id the shop already has
+gets a new one. Subscribed webhooks fire for each order (not Amazon: it has none).
 """
 
 import json
@@ -23,8 +27,17 @@ from sandbox.models import SandboxShop
 PLATFORMS = ("shopify", "woocommerce", "amazon", "tiktok")
 
 
-def _payloads(document) -> list[dict]:
-    if isinstance(document, list):
+def _payloads(document, platform: str = "shopify") -> list[dict]:
+    """The orders in a saved document, whichever envelope the platform wraps them in."""
+    if platform == "amazon" and isinstance(document, dict):
+        document = document.get("payload", document)
+        if isinstance(document.get("Orders"), list):
+            return document["Orders"]
+        if "AmazonOrderId" in document:
+            return [document]
+    if platform == "tiktok" and isinstance(document, dict):
+        document = document.get("data", document)
+    if isinstance(document, list) and all(isinstance(order, dict) for order in document):
         return document
     if isinstance(document, dict) and isinstance(document.get("orders"), list):
         return document["orders"]
@@ -32,7 +45,14 @@ def _payloads(document) -> list[dict]:
         return [document["order"]]
     if isinstance(document, dict) and "id" in document:
         return [document]
-    raise CommandError('The file holds no order: expected an order, a list, or {"orders": [...]}.')
+    raise CommandError("The file holds no order: expected an order, a list, or the platform's list response.")
+
+
+def _read(path: str):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"{path}: {exc}") from None
 
 
 class Command(BaseCommand):
@@ -43,10 +63,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--shop",
             required=True,
-            help="Shopify: the shop's domain (demo.myshopify.com); WooCommerce: the site's name.",
+            help="Shopify: the shop's domain (demo.myshopify.com); WooCommerce: the site's name; "
+            "Amazon: the seller id; TikTok Shop: the shop id.",
         )
         parser.add_argument("--count", type=int, default=10, help="How many random orders (default 10).")
-        parser.add_argument("--file", help="Create the orders in this JSON file instead of random ones.")
+        parser.add_argument(
+            "--file", help="Create the orders in this JSON file (in the platform's order shape) instead of random ones."
+        )
         parser.add_argument("--sku", action="append", default=[], help="SKU for random orders (repeatable).")
         parser.add_argument("--country", default="", help="Country of a new shop's buyers, e.g. US or JP.")
         parser.add_argument("--currency", default="", help="Currency of a new shop, e.g. USD or JPY.")
@@ -59,57 +82,68 @@ class Command(BaseCommand):
         if "country" in defaults:
             defaults["country_code"] = defaults.pop("country")
         notify = not options["no_webhooks"]
-        if options["file"] and options["platform"] != "shopify":
-            raise CommandError("--file is for Shopify shops; the other sandboxes make random orders.")
-        if options["platform"] == "woocommerce":
-            orders = self._woocommerce(domain, defaults, options, notify)
-        elif options["platform"] == "amazon":
-            seller = options["shop"].strip().upper()
-            if not amazon.SELLER_ID.match(seller):
-                raise CommandError(f"{seller} is not a seller id (8-20 capital letters and digits).")
-            shop = amazon.seller_for(seller, country=defaults.get("country_code", "US"))
-            orders = amazon.orders_create_random(
-                shop, count=self._count(options), skus=options["sku"] or None, seed=options["seed"]
-            )
-        elif options["platform"] == "tiktok":
-            shop = SandboxShop.objects.filter(platform="tiktok", domain=domain).first()
-            if shop is None:
-                raise CommandError(f"No TikTok sandbox shop {domain}: authorize the app for a shop first.")
-            orders = tiktok.orders_create_random(
-                shop, count=self._count(options), skus=options["sku"] or None, seed=options["seed"]
-            )
-        else:
-            orders = self._shopify(domain, defaults, options, notify)
-        self.stdout.write(f"Created {len(orders)} order(s) in {options['platform']} shop {domain}.")
+        platform = options["platform"]
+        payloads = _payloads(_read(options["file"]), platform) if options["file"] else None
+        try:
+            if platform == "woocommerce":
+                orders = self._woocommerce(domain, defaults, options, notify, payloads)
+            elif platform == "amazon":
+                orders = self._amazon(options["shop"].strip().upper(), defaults, options, payloads)
+            elif platform == "tiktok":
+                orders = self._tiktok(domain, options, notify, payloads)
+            else:
+                orders = self._shopify(domain, defaults, options, notify, payloads)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"Created {len(orders)} order(s) in {platform} shop {domain}.")
 
     def _count(self, options) -> int:
         if options["count"] < 1:
             raise CommandError("--count must be at least 1.")
         return options["count"]
 
-    def _shopify(self, domain, defaults, options, notify):
+    def _shopify(self, domain, defaults, options, notify, payloads):
         if not shopify.SHOP_DOMAIN.match(domain):
             raise CommandError(f"{domain} is not a myshopify.com domain.")
         shop = state.shop_get_or_create("shopify", domain, **defaults)
-        if options["file"]:
-            try:
-                document = json.loads(Path(options["file"]).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise CommandError(f"{options['file']}: {exc}") from None
-            return shopify.orders_create_from_payloads(shop, _payloads(document), notify=notify)
+        if payloads is not None:
+            return shopify.orders_create_from_payloads(shop, payloads, notify=notify)
         return shopify.orders_create_random(
             shop, count=self._count(options), skus=options["sku"] or None, seed=options["seed"], notify=notify
         )
 
-    def _woocommerce(self, site, defaults, options, notify):
+    def _woocommerce(self, site, defaults, options, notify, payloads):
         if not woocommerce.SITE.match(site):
             raise CommandError(f"{site} is not a sandbox site name (lower-case letters, digits and dashes).")
         shop = woocommerce.shop_for(site, **defaults)
+        site_url = f"{settings.SANDBOX_BASE_URL}/woocommerce/{site}"
+        if payloads is not None:
+            return woocommerce.orders_create_from_payloads(shop, payloads, site_url=site_url, notify=notify)
         return woocommerce.orders_create_random(
             shop,
             count=self._count(options),
-            site_url=f"{settings.SANDBOX_BASE_URL}/woocommerce/{site}",
+            site_url=site_url,
             skus=options["sku"] or None,
             seed=options["seed"],
             notify=notify,
+        )
+
+    def _amazon(self, seller, defaults, options, payloads):
+        if not amazon.SELLER_ID.match(seller):
+            raise CommandError(f"{seller} is not a seller id (8-20 capital letters and digits).")
+        shop = amazon.seller_for(seller, country=defaults.get("country_code", "US"))
+        if payloads is not None:
+            return amazon.orders_create_from_payloads(shop, payloads)
+        return amazon.orders_create_random(
+            shop, count=self._count(options), skus=options["sku"] or None, seed=options["seed"]
+        )
+
+    def _tiktok(self, shop_id, options, notify, payloads):
+        shop = SandboxShop.objects.filter(platform="tiktok", domain=shop_id).first()
+        if shop is None:
+            raise CommandError(f"No TikTok sandbox shop {shop_id}: authorize the app for a shop first.")
+        if payloads is not None:
+            return tiktok.orders_create_from_payloads(shop, payloads, notify=notify)
+        return tiktok.orders_create_random(
+            shop, count=self._count(options), skus=options["sku"] or None, seed=options["seed"]
         )

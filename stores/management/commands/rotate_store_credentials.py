@@ -1,7 +1,8 @@
-"""Re-encrypt every store's credentials under the newest key in STORE_CREDENTIAL_KEYS.
+"""Re-encrypt every stored credential under the newest key in STORE_CREDENTIAL_KEYS: each
+store's, and the WooCommerce keys waiting on authorizations still in progress.
 
-Run it after putting a new key first in STORE_CREDENTIAL_KEYS; once it reports every
-store under the newest key, the old keys may be removed from the setting.
+Run it after putting a new key first in STORE_CREDENTIAL_KEYS; once it reports nothing
+unreadable, the old keys may be removed from the setting.
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,8 +20,11 @@ class Command(BaseCommand):
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
         result = store_credentials_rotate_all(batch_size=options["batch_size"])
-        for store_id, error in result.failures:
-            self.stderr.write(f"store {store_id}: {error}")
-        self.stdout.write(f"Re-encrypted {result.rotated} store(s); {len(result.failures)} could not be read.")
+        for what, error in result.failures:
+            self.stderr.write(f"{what}: {error}")
+        self.stdout.write(
+            f"Re-encrypted {result.rotated} store(s) and {result.rotated_pending} authorization(s) in progress; "
+            f"{len(result.failures)} could not be read."
+        )
         if result.failures:
-            raise CommandError("Some stores' credentials could not be decrypted with any configured key.")
+            raise CommandError("Some credentials could not be decrypted with any configured key.")
