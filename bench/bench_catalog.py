@@ -135,7 +135,6 @@ def worker(products: int, requests: int) -> dict:
     return {"products": product_count, "items": item_count, "fill_seconds": fill_seconds, "figures": figures}
 
 
-
 def run(ctx) -> list[dict]:
     products = PRODUCTS // 10 if ctx.quick else PRODUCTS
     requests = REQUESTS // 4 if ctx.quick else REQUESTS

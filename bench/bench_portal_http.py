@@ -34,7 +34,6 @@ WORKERS = min(4, max(2, os.cpu_count() or 2))
 THREADS = 4
 
 
-
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
