@@ -103,7 +103,10 @@ class StoreAuthorizeView(PortalView):
 
     def post(self, request):
         platform = _platform_or_404(request.GET.get("platform", ""))
-        form = FORMS[platform](request.POST)
+        return self._start(request, platform, FORMS[platform](request.POST), saved=_("The store “%(name)s” is saved."))
+
+    def _start(self, request, platform, form, *, saved, store=None):
+        """Validate the platform's form and start its authorization: off to consent, or saved at once."""
         if form.is_valid():
             try:
                 public, secrets = _split_secrets(form)
@@ -112,6 +115,7 @@ class StoreAuthorizeView(PortalView):
                     platform=platform,
                     form=public,
                     secrets_form=secrets,
+                    store=store,
                     **_platform_urls(request, platform),
                 )
             except ApplicationError as exc:
@@ -119,9 +123,9 @@ class StoreAuthorizeView(PortalView):
             else:
                 if outcome.redirect_url:
                     return redirect(outcome.redirect_url)
-                messages.success(request, _("The store “%(name)s” is saved.") % {"name": outcome.store.name})
+                messages.success(request, saved % {"name": outcome.store.name})
                 return redirect("stores:store_list")
-        return self._render(request, platform, form, status=400)
+        return self._render(request, platform, form, store=store, status=400)
 
     def _render(self, request, platform, form, *, store=None, status=200):
         return render(
@@ -211,25 +215,7 @@ class StoreReauthorizeView(StoreAuthorizeView):
         form = FORMS[store.platform](
             request.POST, initial={"name": store.name, "site": store.site, "currency": store.currency}, store=store
         )
-        if form.is_valid():
-            try:
-                public, secrets = _split_secrets(form)
-                outcome = store_authorization_start(
-                    actor=self.membership,
-                    platform=store.platform,
-                    form=public,
-                    secrets_form=secrets,
-                    store=store,
-                    **_platform_urls(request, store.platform),
-                )
-            except ApplicationError as exc:
-                form.add_error(None, str(exc))
-            else:
-                if outcome.redirect_url:
-                    return redirect(outcome.redirect_url)
-                messages.success(request, _("The store “%(name)s” is authorized.") % {"name": store.name})
-                return redirect("stores:store_list")
-        return self._render(request, store.platform, form, store=store, status=400)
+        return self._start(request, store.platform, form, store=store, saved=_("The store “%(name)s” is authorized."))
 
 
 class StoreDisableView(PortalView):
