@@ -37,6 +37,16 @@ app.conf.beat_schedule = {
         "task": "distribution.tasks.heartbeat",
         "schedule": float(os.environ.get("HEARTBEAT_SECONDS", "60")),
     },
+    # Queues a pull of every store whose pull interval has passed (orders/pull.py).
+    "orders-pull-due-stores": {
+        "task": "orders.tasks.pull_due_stores",
+        "schedule": float(os.environ.get("PULL_SWEEP_SECONDS", "60")),
+    },
+    # Demo only: a no-op unless SANDBOX_ENABLED (orders/demo.py).
+    "orders-demo-sandbox-trickle": {
+        "task": "orders.tasks.demo_sandbox_trickle",
+        "schedule": float(os.environ.get("SANDBOX_TRICKLE_SECONDS", "180")),
+    },
 }
 app.autodiscover_tasks()
 

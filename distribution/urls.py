@@ -34,6 +34,8 @@ urlpatterns = [
     path("mapping/", include("mapping.urls")),
     path("orders/", include("orders.urls")),
     path("finance/", include("finance.urls")),
+    # Signed by the platform, not behind a login: the webhook handlers verify each request.
+    path("webhooks/", include("orders.webhook_urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

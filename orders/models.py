@@ -1,0 +1,479 @@
+"""Platform orders (as received) and distribution orders (what is paid for and shipped).
+
+A PlatformOrder is kept exactly as its platform gave it (raw payload beside the
+normalised fields); `(store, external_id)` is unique, so a poll, a webhook, an
+import or a retry of any of them yields one row. Distribution orders are generated
+from it through the mapping, one per warehouse; their lines snapshot the Item ID,
+name, warehouse and price they were routed to, so later catalog edits do not rewrite
+history.
+
+An Order's status moves only through `orders.services.order_transition`, which checks
+ORDER_TRANSITIONS, locks the row and writes an OrderEvent (the order's timeline).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from distribution.models import Distributor
+from distribution.money import CURRENCY_CHOICES, DEFAULT_CURRENCY
+
+
+class Disposition(models.TextChoices):
+    # Not (yet) a distribution order: unpaid on the platform, for instance.
+    WAITING = "waiting", _("Waiting")
+    CONVERTED = "converted", _("Converted")
+    # Never to become one: cancelled or already fulfilled before we saw it paid.
+    SKIPPED = "skipped", _("Skipped")
+
+
+class PlatformOrder(models.Model):
+    class Source(models.TextChoices):
+        PULL = "pull", _("Scheduled pull")
+        WEBHOOK = "webhook", _("Webhook")
+        IMPORT = "import", _("Order file import")
+
+    tenant_path = "store__distributor"
+
+    # No index of its own: the (store, external_id) unique index serves lookups by store.
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="platform_orders", db_index=False)
+    external_id = models.CharField(_("platform order id"), max_length=100)
+    display_number = models.CharField(_("platform order number"), max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    financial_status = models.CharField(_("financial status"), max_length=40, blank=True)
+    fulfillment_status = models.CharField(_("fulfilment status"), max_length=40, blank=True)
+    is_cancelled = models.BooleanField(_("cancelled on the platform"), default=False)
+    buyer_name = models.CharField(_("buyer"), max_length=200, blank=True)
+    buyer_email = models.CharField(_("buyer e-mail"), max_length=254, blank=True)
+    shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
+    lines = models.JSONField(_("lines"), default=list, blank=True)
+    requested_shipping = models.CharField(_("requested shipping method"), max_length=200, blank=True)
+    # Import only: the file's Logistics and Remark columns, kept so a re-evaluation
+    # (mapping added later) builds the same order again.
+    requested_logistics = models.CharField(_("requested logistics"), max_length=16, blank=True)
+    remark = models.CharField(_("remark"), max_length=500, blank=True)
+    platform_status = models.CharField(_("status on the platform"), max_length=200, blank=True)
+    total = models.DecimalField(_("total on the platform"), max_digits=14, decimal_places=4, null=True, blank=True)
+    # What the ingestion decided, and why (the per-platform rule in orders/rules.py).
+    disposition = models.CharField(
+        _("disposition"), max_length=16, choices=Disposition.choices, default=Disposition.WAITING
+    )
+    disposition_reason = models.CharField(_("why"), max_length=300, blank=True)
+    placed_at = models.DateTimeField(_("placed at"), null=True, blank=True)
+    platform_updated_at = models.DateTimeField(_("updated on the platform at"), null=True, blank=True)
+    # Fingerprint of the normalised content: an unchanged replay touches nothing.
+    content_hash = models.CharField(max_length=64, blank=True)
+    raw = models.JSONField(_("raw payload"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("platform order")
+        verbose_name_plural = _("platform orders")
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "external_id"], name="orders_platformorder_unique_per_store"),
+        ]
+        # The order list searches by prefix: one pattern index (PostgreSQL's varchar_pattern_ops
+        # serves LIKE 'x%' and equality alike; other databases ignore the operator class).
+        indexes = [
+            models.Index(fields=["display_number"], name="orders_po_number_prefix", opclasses=["varchar_pattern_ops"])
+        ]
+
+    def __str__(self) -> str:
+        return self.display_number or self.external_id
+
+
+class OrderStatus(models.TextChoices):
+    # Some lines have no mapping yet; the missing store SKUs are named on the order.
+    PENDING_MAPPING = "pending_mapping", _("Pending mapping")
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    # Paid from the balance; stock reserved; waiting to be pushed to the warehouse.
+    PAID = "paid", _("Paid")
+    # Accepted by the warehouse backend.
+    AT_WAREHOUSE = "at_warehouse", _("At warehouse")
+    SHIPPED = "shipped", _("Shipped")
+    # Self-pickup orders end here instead of shipped.
+    PICKED_UP = "picked_up", _("Picked up")
+    CANCELLED = "cancelled", _("Cancelled")
+    # Replaced by the orders a split or merge produced; kept for the timeline.
+    SUPERSEDED = "superseded", _("Split or merged")
+
+
+# The only moves an order's status may make. Split and merge (-> superseded) are for
+# unpaid orders only; cancelling after payment refunds, and after the push first
+# cancels at the warehouse (fulfilment does that before calling the transition).
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    OrderStatus.PENDING_MAPPING: frozenset(
+        {OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED, OrderStatus.SUPERSEDED}
+    ),
+    OrderStatus.AWAITING_PAYMENT: frozenset(
+        {OrderStatus.PENDING_MAPPING, OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.SUPERSEDED}
+    ),
+    OrderStatus.PAID: frozenset({OrderStatus.AT_WAREHOUSE, OrderStatus.CANCELLED}),
+    OrderStatus.AT_WAREHOUSE: frozenset({OrderStatus.SHIPPED, OrderStatus.PICKED_UP, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset(),
+    OrderStatus.PICKED_UP: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.SUPERSEDED: frozenset(),
+}
+UNPAID_STATUSES = frozenset({OrderStatus.PENDING_MAPPING, OrderStatus.AWAITING_PAYMENT})
+
+
+class Logistics(models.TextChoices):
+    DROPSHIPPING = "dropshipping", _("Dropshipping")
+    SELF_PICKUP = "self_pickup", _("Self-pickup")
+
+
+class Order(models.Model):
+    """A distribution order: one warehouse, paid from the distributor's balance, shipped one piece at a time."""
+
+    # Served by the composite indexes below (distributor, ...) and (store, status): no
+    # single-column index each, which every insert would also have to write.
+    distributor = models.ForeignKey(Distributor, on_delete=models.PROTECT, related_name="orders", db_index=False)
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="orders", db_index=False)
+    platform_order = models.ForeignKey(
+        PlatformOrder, on_delete=models.PROTECT, related_name="orders", null=True, blank=True
+    )
+    # Unique by the constraint in Meta, whose one index also serves prefix search.
+    number = models.CharField(_("order number"), max_length=32)
+    status = models.CharField(
+        _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.AWAITING_PAYMENT
+    )
+    # Null while lines are unmapped: the warehouse follows from the mapped items.
+    warehouse = models.ForeignKey(
+        "catalog.Warehouse", on_delete=models.PROTECT, related_name="orders", null=True, blank=True
+    )
+    missing_skus = models.JSONField(_("unmapped store SKUs"), default=list, blank=True)
+    logistics = models.CharField(
+        _("logistics"), max_length=16, choices=Logistics.choices, default=Logistics.DROPSHIPPING
+    )
+    shipping_method = models.CharField(_("shipping method"), max_length=100, blank=True)
+    pickup_code = models.CharField(_("pickup code"), max_length=16, blank=True)
+
+    recipient_name = models.CharField(_("recipient"), max_length=200, blank=True)
+    recipient_company = models.CharField(_("company"), max_length=200, blank=True)
+    recipient_phone = models.CharField(_("phone"), max_length=40, blank=True)
+    recipient_email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    address1 = models.CharField(_("address 1"), max_length=255, blank=True)
+    address2 = models.CharField(_("address 2"), max_length=255, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    province = models.CharField(_("state/province"), max_length=120, blank=True)
+    # Text, never a number: 02134 and 100-0001 must survive.
+    postal_code = models.CharField(_("postcode"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+
+    goods_amount = models.DecimalField(_("goods"), max_digits=12, decimal_places=2, default=0)
+    shipping_amount = models.DecimalField(_("shipping"), max_digits=12, decimal_places=2, default=0)
+    handling_amount = models.DecimalField(_("handling"), max_digits=12, decimal_places=2, default=0)
+    total_amount = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=0)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default=DEFAULT_CURRENCY)
+
+    # Set when the platform changed the order after payment; the distributor decides.
+    platform_change_flag = models.CharField(_("platform change after payment"), max_length=500, blank=True)
+    remark = models.CharField(_("remark"), max_length=500, blank=True)
+    # When the buyer placed it on the platform (or the file's Order Date).
+    placed_at = models.DateTimeField(_("order date"), null=True, blank=True)
+    # Copied from the latest shipment by fulfilment, so the list can search it.
+    tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
+    # Indexed only where set (see Meta): most orders are no split's child.
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="children",
+        null=True,
+        blank=True,
+        verbose_name=_("split from"),
+        db_index=False,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["distributor", "status", "-created_at"], name="orders_order_tenant_status"),
+            models.Index(fields=["distributor", "-created_at"], name="orders_order_tenant_created"),
+            models.Index(fields=["store", "status"], name="orders_order_store_status"),
+            models.Index(fields=["parent"], condition=Q(parent__isnull=False), name="orders_order_parent"),
+            models.Index(
+                fields=["tracking_number"],
+                name="orders_order_tracking_prefix",
+                opclasses=["varchar_pattern_ops"],
+                condition=~Q(tracking_number=""),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number"], name="orders_order_number_unique", opclasses=["varchar_pattern_ops"]
+            ),
+            models.CheckConstraint(condition=Q(total_amount__gte=0), name="orders_order_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_unpaid(self) -> bool:
+        return self.status in UNPAID_STATUSES
+
+
+class OrderLine(models.Model):
+    tenant_path = "order__distributor"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    platform_line_id = models.CharField(_("platform line id"), max_length=100, blank=True)
+    store_sku = models.CharField(_("store SKU"), max_length=100)
+    title = models.CharField(_("title on the platform"), max_length=300, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    # Null until mapped; the snapshot below is filled when it is.
+    item = models.ForeignKey(
+        "catalog.Item", on_delete=models.PROTECT, related_name="order_lines", null=True, blank=True
+    )
+    item_code = models.CharField(_("Item ID"), max_length=48, blank=True)
+    product_name = models.CharField(_("product"), max_length=200, blank=True)
+    warehouse_code = models.CharField(_("warehouse"), max_length=16, blank=True)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default=DEFAULT_CURRENCY)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_orderline_quantity_positive"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["item_code"],
+                name="orders_line_item_code_prefix",
+                opclasses=["varchar_pattern_ops"],
+                condition=~Q(item_code=""),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_code or self.store_sku} × {self.quantity}"
+
+
+class OrderEvent(models.Model):
+    """One entry of an order's timeline: a status move, or a note (flag, platform change...)."""
+
+    tenant_path = "order__distributor"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    # Indexed only where set: most events are the system's.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, db_index=False
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="orders_orderevent_actor")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status} -> {self.to_status} {self.message}"
+
+
+class IngestionError(models.Model):
+    """A platform order (or file row group) that could not be taken in, with the reason.
+
+    Staff read these in the admin. The same failure seen again (the pull overlaps its
+    previous window, a webhook is retried) bumps `occurrences` instead of adding a row.
+    """
+
+    tenant_path = "store__distributor"
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="ingestion_errors")
+    source = models.CharField(_("source"), max_length=10, choices=PlatformOrder.Source.choices)
+    external_id = models.CharField(_("platform order id"), max_length=100, blank=True)
+    reason = models.CharField(_("reason"), max_length=1000)
+    fingerprint = models.CharField(max_length=64)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    occurrences = models.PositiveIntegerField(_("seen"), default=1)
+    created_at = models.DateTimeField(_("first seen"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last seen"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("ingestion error")
+        verbose_name_plural = _("ingestion errors")
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "fingerprint"], name="orders_ingestionerror_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}/{self.external_id or '?'}: {self.reason[:80]}"
+
+
+class WebhookDelivery(models.Model):
+    """One webhook delivery we accepted; the platform's delivery id is unique, so a
+    redelivery (Shopify retries for 48 hours) is answered 200 and ignored."""
+
+    tenant_path = "store__distributor"
+
+    platform = models.CharField(max_length=16)
+    webhook_id = models.CharField(max_length=100)
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, null=True, related_name="+")
+    topic = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "webhook_id"], name="orders_webhook_delivery_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.topic} {self.webhook_id}"
+
+
+class StorePullState(models.Model):
+    """The pull's lease on one store: at most one worker pulls a store at a time.
+
+    A worker takes the lease with one conditional UPDATE (free or expired -> mine), so
+    two workers or two beats racing for a store cannot both win; it renews the lease
+    after every page and gives it back at the end. A crashed worker's lease simply
+    expires. `enqueued_at` keeps the sweep from queueing a store again while its task
+    is still waiting in the queue.
+    """
+
+    tenant_path = "store__distributor"
+
+    store = models.OneToOneField("stores.Store", on_delete=models.CASCADE, primary_key=True, related_name="pull_state")
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("store pull lease")
+        verbose_name_plural = _("store pull leases")
+
+    def __str__(self) -> str:
+        return f"pull lease of store {self.store_id}"
+
+
+class PullRun(models.Model):
+    """One pull of one store: scheduled, or [Sync now] with an optional date range."""
+
+    tenant_path = "store__distributor"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Scheduled")
+        MANUAL = "manual", _("Sync now")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        # Another worker held the store's lease: this run did nothing.
+        SKIPPED = "skipped", _("Skipped (already being pulled)")
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="pull_runs")
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    date_from = models.DateField(_("from"), null=True, blank=True)
+    date_to = models.DateField(_("to"), null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    fetched = models.PositiveIntegerField(_("orders read"), default=0)
+    created = models.PositiveIntegerField(_("new"), default=0)
+    updated = models.PositiveIntegerField(_("changed"), default=0)
+    failed = models.PositiveIntegerField(_("errors"), default=0)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pull run")
+        verbose_name_plural = _("pull runs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"pull of store {self.store_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED, self.Status.SKIPPED}
+
+
+def _import_upload_path(instance, filename: str) -> str:
+    return f"orders/imports/{instance.distributor_id}/{uuid.uuid4().hex[:12]}-{filename[-80:]}"
+
+
+class OrderImport(models.Model):
+    """One order file (guide step 6): uploaded, checked (preview), then applied on confirm.
+
+    Progress is kept on the row (rows done of rows total), so the page's progress bar
+    survives a reload, and a worker that dies mid-way leaves a row that says where.
+    Applying is idempotent: every order goes through `(store, Order No)`, so a second
+    import of the same file creates nothing.
+    """
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("Checking")
+        READY = "ready", _("Ready to import")
+        INVALID = "invalid", _("Has errors")
+        APPLYING = "applying", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    distributor = models.ForeignKey(Distributor, on_delete=models.CASCADE, related_name="order_imports")
+    # The store chosen on the form; rows may name a store themselves when this is empty.
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    file = models.FileField(_("file"), upload_to=_import_upload_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    # The checked orders (JSON beside the file), so applying need not check every row again.
+    checked_name = models.CharField(max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.CHECKING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows done"), default=0)
+    order_count = models.PositiveIntegerField(_("orders in the file"), default=0)
+    new_count = models.PositiveIntegerField(_("new orders"), default=0)
+    existing_count = models.PositiveIntegerField(_("already imported"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    # [{"row": 7, "column": "Quantity", "message": "..."}], the first ERRORS_KEPT of them.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    ERRORS_KEPT = 1000
+
+    class Meta:
+        verbose_name = _("order import")
+        verbose_name_plural = _("order imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status in {self.Status.READY, self.Status.DONE, self.Status.INVALID} else 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))
+
+    @property
+    def is_busy(self) -> bool:
+        return self.status in {self.Status.CHECKING, self.Status.APPLYING}

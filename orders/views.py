@@ -1,11 +1,363 @@
-from django.shortcuts import render
+"""The Orders pages: the list (tabs, filters, search, bulk actions), the order page,
+the order file import (guide step 6) and [Sync now] for API stores."""
 
+import io
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from catalog.models import Warehouse
+from distribution.errors import ApplicationError
 from distribution.models import Section
 from distribution.tenancy import PortalView
+from stores.selectors import store_get, store_list
+
+from . import orderfile, pull, selectors, services
+from .forms import OrderFilterForm, OrderImportForm, SyncNowForm
+from .models import OrderImport, OrderStatus, PullRun
+
+STATUS_BADGES = {
+    OrderStatus.PENDING_MAPPING: "text-bg-warning",
+    OrderStatus.AWAITING_PAYMENT: "text-bg-info",
+    OrderStatus.CANCELLED: "text-bg-secondary",
+    OrderStatus.SUPERSEDED: "text-bg-secondary",
+}
+# The most orders one bulk action takes (one form post).
+BULK_LIMIT = 500
 
 
-class OrderListView(PortalView):
+class OrdersView(PortalView):
     section = Section.ORDERS
 
+
+class CountedPaginator(Paginator):
+    """A paginator told its count (the status tabs' aggregate has it), so no second COUNT runs."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self):
+        return self._known_count
+
+
+class OrderListView(OrdersView):
     def get(self, request):
-        return render(request, "orders/order_list.html")
+        stores = list(store_list(distributor=self.distributor))
+        warehouses = list(Warehouse.objects.filter(is_active=True).order_by("code"))
+        form = OrderFilterForm(request.GET or None, stores=stores, warehouses=warehouses)
+        filters = form.filters()
+        counts = selectors.order_status_counts(distributor=self.distributor, filters=filters)
+        total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
+        orders = selectors.order_list(distributor=self.distributor, filters=filters)
+        page = CountedPaginator(orders, settings.PORTAL_PAGE_SIZE, count=total).get_page(request.GET.get("page"))
+        labels = dict(OrderStatus.choices)
+        for order in page.object_list:
+            # Worked out here once, not by a chain of template conditions on every row.
+            order.badge = STATUS_BADGES.get(order.status, "text-bg-success")
+            order.status_label = labels.get(order.status, order.status)
+        tabs = [(status, OrderStatus(status).label, counts[status]) for status in selectors.STATUS_TABS]
+        return render(
+            request,
+            "orders/order_list.html",
+            {
+                "form": form,
+                "filters": filters,
+                "page": page,
+                "orders": page.object_list,
+                "tabs": tabs,
+                "all_count": sum(counts.values()),
+                "has_stores": bool(stores),
+            },
+        )
+
+    def post(self, request):
+        ids = [int(value) for value in request.POST.getlist("order_ids") if value.isdigit()][:BULK_LIMIT]
+        action = request.POST.get("action", "")
+        back = request.POST.get("next") or reverse("orders:order_list")
+        if not back.startswith("/"):
+            back = reverse("orders:order_list")
+        if not ids:
+            messages.error(request, _("Select at least one order."))
+            return redirect(back)
+        orders = list(selectors.orders_for_ids(distributor=self.distributor, ids=ids).order_by("-created_at", "-id"))
+        if action == "export":
+            return _export_xlsx(orders)
+        if action == "cancel":
+            try:
+                result = services.orders_cancel(actor=self.membership, orders=orders)
+            except ApplicationError as exc:
+                messages.error(request, str(exc))
+                return redirect(back)
+            if result.done:
+                messages.success(request, _("Cancelled: %(numbers)s.") % {"numbers": ", ".join(result.done)})
+            if result.refused:
+                messages.warning(
+                    request,
+                    _("Only unpaid orders can be cancelled here; left as they were: %(numbers)s.")
+                    % {"numbers": ", ".join(result.refused)},
+                )
+            return redirect(back)
+        messages.error(request, _("Choose an action."))
+        return redirect(back)
+
+
+EXPORT_COLUMNS = [
+    "Order No",
+    "Platform order No",
+    "Store",
+    "Status",
+    "Warehouse",
+    "Logistics",
+    "Item ID",
+    "SKU",
+    "Quantity",
+    "Recipient",
+    "Phone",
+    "Country",
+    "State/Province",
+    "City",
+    "Address 1",
+    "Address 2",
+    "Postcode",
+    "Total",
+    "Currency",
+    "Tracking number",
+    "Created",
+]
+
+
+def _export_xlsx(orders) -> HttpResponse:
+    """The selected orders, one row per line, as an xlsx workbook (openpyxl write-only mode)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Orders")
+    sheet.append(EXPORT_COLUMNS)
+    for order in orders:
+        for line in order.lines.all():
+            sheet.append(
+                [
+                    order.number,
+                    order.platform_order.display_number if order.platform_order_id else "",
+                    order.store.name,
+                    order.get_status_display(),
+                    order.warehouse.code if order.warehouse_id else "",
+                    order.get_logistics_display(),
+                    line.item_code,
+                    line.store_sku,
+                    line.quantity,
+                    order.recipient_name,
+                    order.recipient_phone,
+                    order.country,
+                    order.province,
+                    order.city,
+                    order.address1,
+                    order.address2,
+                    order.postal_code,
+                    str(order.total_amount),
+                    order.currency,
+                    order.tracking_number,
+                    timezone.localtime(order.created_at).strftime("%Y-%m-%d %H:%M"),
+                ]
+            )
+    out = io.BytesIO()
+    workbook.save(out)
+    response = HttpResponse(out.getvalue(), content_type=orderfile.XLSX_CONTENT_TYPE)
+    name = f"orders-{timezone.localdate():%Y%m%d}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+class OrderDetailView(OrdersView):
+    def get(self, request, order_id: int):
+        order = selectors.order_detail(distributor=self.distributor, order_id=order_id)
+        raw = None
+        if request.user.is_staff and order.platform_order_id:
+            raw = json.dumps(order.platform_order.raw, indent=2, ensure_ascii=False, sort_keys=True)
+        return render(request, "orders/order_detail.html", {"order": order, "raw": raw})
+
+    def post(self, request, order_id: int):
+        order = selectors.order_detail(distributor=self.distributor, order_id=order_id)
+        if request.POST.get("action") == "cancel":
+            try:
+                result = services.orders_cancel(actor=self.membership, orders=[order])
+            except ApplicationError as exc:
+                messages.error(request, str(exc))
+            else:
+                if result.done:
+                    messages.success(request, _("Order %(number)s is cancelled.") % {"number": order.number})
+                else:
+                    messages.error(request, _("Only unpaid orders can be cancelled here."))
+        return redirect("orders:order_detail", order_id=order.pk)
+
+
+# --- order file import ------------------------------------------------------------------------
+
+
+class OrderImportView(OrdersView):
+    def _stores(self):
+        return list(store_list(distributor=self.distributor))
+
+    def get(self, request):
+        return self._render(request, OrderImportForm(stores=self._stores()))
+
+    def _render(self, request, form, status=200):
+        recent = selectors.order_import_recent(distributor=self.distributor)
+        return render(request, "orders/import.html", {"form": form, "imports": recent}, status=status)
+
+    def post(self, request):
+        form = OrderImportForm(request.POST, request.FILES, stores=self._stores())
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        upload = form.cleaned_data["file"]
+        try:
+            with transaction.atomic():
+                order_import = services.order_import_create(
+                    actor=self.membership, store=form.cleaned_data["store"], upload=upload
+                )
+                if upload.size > services.import_inline_bytes():
+                    from .tasks import check_order_import
+
+                    transaction.on_commit(lambda: check_order_import.delay(order_import.pk))
+        except ApplicationError as exc:
+            form.add_error("file", str(exc))
+            return self._render(request, form, status=400)
+        if upload.size <= services.import_inline_bytes():
+            services.order_import_check(order_import=order_import)
+        return redirect("orders:import_detail", orderimport_id=order_import.pk)
+
+
+class OrderImportTemplateView(OrdersView):
+    def get(self, request):
+        store = None
+        store_id = request.GET.get("store", "")
+        if store_id.isdigit():
+            store = store_get(distributor=self.distributor, store_id=int(store_id))
+        name = store.name if store else ""
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(orderfile.template_csv(store_name=name), content_type="text/csv; charset=utf-8")
+            filename = "order-import-template.csv"
+        else:
+            response = HttpResponse(orderfile.template_xlsx(store_name=name), content_type=orderfile.XLSX_CONTENT_TYPE)
+            filename = "order-import-template.xlsx"
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response
+
+
+def _import_state(order_import: OrderImport) -> dict:
+    return {
+        "status": order_import.status,
+        "status_label": str(order_import.get_status_display()),
+        "busy": order_import.is_busy,
+        "percent": order_import.progress_percent,
+        "processed_rows": order_import.processed_rows,
+        "total_rows": order_import.total_rows,
+    }
+
+
+class OrderImportDetailView(OrdersView):
+    def get(self, request, orderimport_id: int):
+        order_import = self.get_for_tenant_or_404(OrderImport.objects.select_related("store"), pk=orderimport_id)
+        return render(request, "orders/import_detail.html", {"imp": order_import})
+
+
+class OrderImportStatusView(OrdersView):
+    def get(self, request, orderimport_id: int):
+        order_import = self.get_for_tenant_or_404(OrderImport.objects.all(), pk=orderimport_id)
+        return JsonResponse(_import_state(order_import))
+
+
+class OrderImportConfirmView(OrdersView):
+    def post(self, request, orderimport_id: int):
+        order_import = self.get_for_tenant_or_404(OrderImport.objects.all(), pk=orderimport_id)
+        try:
+            with transaction.atomic():
+                order_import = services.order_import_start_apply(actor=self.membership, order_import=order_import)
+                inline = order_import.file.size <= services.import_inline_bytes()
+                if not inline:
+                    from .tasks import apply_order_import
+
+                    transaction.on_commit(lambda: apply_order_import.delay(order_import.pk))
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+            return redirect("orders:import_detail", orderimport_id=order_import.pk)
+        if inline:
+            services.order_import_apply(order_import=order_import)
+            messages.success(request, order_import.message)
+        return redirect("orders:import_detail", orderimport_id=order_import.pk)
+
+
+# --- [Sync now] -------------------------------------------------------------------------------
+
+
+class StoreSyncView(OrdersView):
+    """The API stores with their last pull, [Sync now] with an optional date range, and recent runs."""
+
+    def get(self, request):
+        return _sync_page(request, self.distributor)
+
+
+def _sync_page(request, distributor, *, form=None, form_store=None, status=200):
+    stores = [store for store in store_list(distributor=distributor) if store.has_api]
+    runs = selectors.pull_runs_recent(distributor=distributor)
+    return render(
+        request,
+        "orders/sync.html",
+        {
+            "stores": stores,
+            "runs": runs,
+            "form": form or SyncNowForm(),
+            "form_store": form_store,
+            "busy": any(not run.is_finished for run in runs),
+            "errors": selectors.ingestion_errors_recent(distributor=distributor, limit=10),
+        },
+        status=status,
+    )
+
+
+class StoreSyncNowView(OrdersView):
+    def post(self, request, store_id: int):
+        store = store_get(distributor=self.distributor, store_id=store_id)
+        form = SyncNowForm(request.POST)
+        if not form.is_valid():
+            return _sync_page(request, self.distributor, form=form, form_store=store, status=400)
+        try:
+            run = pull.pull_request(
+                actor=self.membership,
+                store=store,
+                date_from=form.cleaned_data.get("date_from"),
+                date_to=form.cleaned_data.get("date_to"),
+            )
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.info(
+                request, _("Syncing “%(name)s” in the background (run %(run)s).") % {"name": store.name, "run": run.pk}
+            )
+        return redirect("orders:sync")
+
+
+class PullRunStatusView(OrdersView):
+    def get(self, request, pullrun_id: int):
+        run = self.get_for_tenant_or_404(PullRun.objects.all(), pk=pullrun_id)
+        return JsonResponse(
+            {
+                "status": run.status,
+                "status_label": str(run.get_status_display()),
+                "finished": run.is_finished,
+                "message": run.message,
+                "fetched": run.fetched,
+                "created": run.created,
+            }
+        )

@@ -193,6 +193,61 @@ FACTORIES_BY_MODEL.update(
 )
 
 
+# --- orders (appended by the orders app)
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, PlatformOrder  # noqa: E402
+
+
+class PlatformOrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlatformOrder
+
+    store = factory.SubFactory(StoreFactory)
+    external_id = factory.Sequence(lambda n: f"{4500000000 + n}")
+    display_number = factory.Sequence(lambda n: f"#{1000 + n}")
+    source = PlatformOrder.Source.PULL
+    currency = "USD"
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    distributor = factory.LazyAttribute(lambda o: owner_of().distributor)
+    store = factory.LazyAttribute(lambda o: StoreFactory(distributor=o.distributor))
+    number = factory.Sequence(lambda n: f"DO{n:08d}")
+    status = OrderStatus.AWAITING_PAYMENT
+    recipient_name = "Jane Buyer"
+    postal_code = "02134"
+    country = "US"
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    store_sku = factory.Sequence(lambda n: f"SKU-{n}")
+    quantity = 1
+
+
+class OrderEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderEvent
+
+    order = factory.SubFactory(OrderFactory)
+    message = "note"
+
+
+FACTORIES_BY_MODEL.update(
+    {
+        PlatformOrder: PlatformOrderFactory,
+        Order: OrderFactory,
+        OrderLine: OrderLineFactory,
+        OrderEvent: OrderEventFactory,
+    }
+)
+
+
 # --- mapping (appended by the mapping app)
 from django.utils import timezone  # noqa: E402
 
@@ -248,3 +303,41 @@ class MappingImportFactory(factory.django.DjangoModelFactory):
 
 
 FACTORIES_BY_MODEL.update({Mapping: MappingFactory, SeenSku: SeenSkuFactory, MappingImport: MappingImportFactory})
+
+
+# --- orders: imports, pulls, ingestion errors (appended by the orders app)
+from orders.models import IngestionError, OrderImport, PullRun  # noqa: E402
+
+
+class OrderImportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderImport
+
+    distributor = factory.LazyAttribute(lambda o: owner_of().distributor)
+    file = factory.LazyFunction(lambda: ContentFile(b"Order No,SKU\n", name="orders.csv"))
+    original_name = "orders.csv"
+    sha256 = "0" * 64
+
+
+class PullRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PullRun
+
+    store = factory.SubFactory(StoreFactory)
+    trigger = PullRun.Trigger.MANUAL
+
+
+class IngestionErrorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IngestionError
+
+    store = factory.SubFactory(StoreFactory)
+    source = PlatformOrder.Source.PULL
+    external_id = factory.Sequence(lambda n: f"bad-{n}")
+    reason = "Line 1 has no SKU."
+    fingerprint = factory.Sequence(lambda n: f"{n:064d}")
+
+
+FACTORIES_BY_MODEL.update(
+    {OrderImport: OrderImportFactory, PullRun: PullRunFactory, IngestionError: IngestionErrorFactory}
+)

@@ -18,6 +18,8 @@ PUBLIC_URL_NAMES = {
     "healthz",
     # A WooCommerce shop posts the keys it made for us here, server to server (no session).
     "stores:woocommerce_keys_callback",
+    # Platforms post order webhooks here; each is verified by its signature.
+    "webhooks:shopify_orders",
 }
 
 

@@ -1,0 +1,94 @@
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Logistics, OrderStatus
+from .selectors import OrderFilters
+
+SYNC_MAX_DAYS = 90
+
+
+class OrderFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    store = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None)
+    warehouse = forms.ChoiceField(label=_("Warehouse"), required=False)
+    logistics = forms.ChoiceField(label=_("Logistics"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, stores=(), warehouses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("All"))] + list(OrderStatus.choices)
+        self.fields["store"].choices = [("", _("All stores"))] + [(s.pk, s.name) for s in stores]
+        self.fields["warehouse"].choices = [("", _("All warehouses"))] + [(w.code, w.code) for w in warehouses]
+        self.fields["logistics"].choices = [("", _("All"))] + list(Logistics.choices)
+
+    def filters(self) -> OrderFilters:
+        if not self.is_bound or not self.is_valid():
+            return OrderFilters()
+        data = self.cleaned_data
+        return OrderFilters(
+            status=data["status"],
+            store_id=data["store"],
+            warehouse=data["warehouse"],
+            logistics=data["logistics"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            q=data["q"],
+        )
+
+    @property
+    def is_filtered(self) -> bool:
+        filters = self.filters()
+        return any(
+            getattr(filters, name) for name in ("store_id", "warehouse", "logistics", "date_from", "date_to", "q")
+        )
+
+
+class OrderImportForm(forms.Form):
+    store = forms.TypedChoiceField(
+        label=_("Store"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Or leave empty and name a store in each row's Store column."),
+    )
+    file = forms.FileField(label=_("Order file (.xlsx or .csv)"))
+
+    def __init__(self, *args, stores=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stores = {store.pk: store for store in stores}
+        self.fields["store"].choices = [("", _("The store named in each row"))] + [
+            (store.pk, f"{store.name} ({store.get_platform_display()} {store.site})") for store in stores
+        ]
+
+    def clean_store(self):
+        store_id = self.cleaned_data["store"]
+        return self.stores.get(store_id) if store_id else None
+
+
+class SyncNowForm(forms.Form):
+    """[Sync now]: an optional date range of at most 90 days (orders placed or changed in it)."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        today = timezone.localdate()
+        if end and not start:
+            raise forms.ValidationError(_("Give the first day of the range too."))
+        if start:
+            end = end or today
+            if end < start:
+                raise forms.ValidationError(_("The range ends before it starts."))
+            if (end - start) > timedelta(days=SYNC_MAX_DAYS - 1):
+                raise forms.ValidationError(_("The range can be at most %(days)d days.") % {"days": SYNC_MAX_DAYS})
+            if start > today:
+                raise forms.ValidationError(_("The range starts in the future."))
+            data["date_to"] = end
+        return data

@@ -1,0 +1,52 @@
+"""The orders app's only door into the mapping app.
+
+Orders need three things from mapping: resolve store SKUs to Items
+(`selectors.mapping_resolve`), the one SKU normalisation rule (`skus.normalise_sku`),
+and the unmapped-SKU queue (`services.store_skus_seen` / `store_skus_waiting_set`).
+Mapping never imports orders; it tells us through its `signals.mappings_changed`, to
+which orders/apps.py connects `orders.receivers.on_mappings_changed`.
+"""
+
+from collections.abc import Iterable, Mapping
+
+from catalog.models import Item
+
+
+def normalise_sku(value) -> str:
+    from mapping.skus import normalise_sku as normalise
+
+    return normalise(value)
+
+
+def resolve(*, store, skus: Iterable[str]) -> dict[str, Item]:
+    """{normalised SKU: Item (product and warehouse loaded)} for the SKUs that are mapped.
+
+    A mapping to an item that staff have since retired (the item, its product or its
+    warehouse inactive) counts as no mapping: the order waits until the distributor maps
+    the SKU to an item that can ship.
+    """
+    wanted = {sku for sku in skus if sku}
+    if not wanted:
+        return {}
+    from mapping.selectors import mapping_resolve
+
+    return {
+        sku: item
+        for sku, item in mapping_resolve(store=store, skus=wanted).items()
+        if item.is_active and item.product.is_active and item.warehouse.is_active
+    }
+
+
+def record_seen(*, store, titles: Mapping[str, str]) -> None:
+    """Tell mapping's unmapped-SKU queue which SKUs arrived in orders (with a title each)."""
+    if titles:
+        from mapping.services import store_skus_seen
+
+        store_skus_seen(store=store, skus=dict(titles))
+
+
+def record_waiting(*, store, waiting: Mapping[str, int]) -> None:
+    """How many of the store's orders wait in pending mapping on each SKU; SKUs not named wait on none."""
+    from mapping.services import store_skus_waiting_set
+
+    store_skus_waiting_set(store=store, waiting=dict(waiting), replace=True)
