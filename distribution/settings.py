@@ -340,3 +340,40 @@ SANDBOX_APPS = {
     },
 }
 SANDBOX_NEW_SHOP_ORDERS = env_int("SANDBOX_NEW_SHOP_ORDERS", 0 if TESTING else 12)
+
+# DEVELOPMENT ONLY: the demo distributor's sandbox shops, by platform (`manage.py seed_demo`).
+# The sandbox creates each shop with this token granted to our app and a few orders of `skus`
+# (sandbox/demo.py); the stores demo connects the demo distributor's store to the same shop
+# with the same token, authorized at once (stores/demo.py), so the demo pulls orders without a
+# consent page. Neither app imports the other: this is all they share. Shopify's is a
+# non-expiring offline token; Amazon's is an LWA refresh token, which mints access tokens as
+# needed. Empty unless DEBUG and SANDBOX_ENABLED with that platform's API in the sandbox, and
+# under tests (a test sets its own).
+SANDBOX_DEMO_SHOPS: dict[str, dict] = {}
+if _SANDBOX_DEFAULTS and not TESTING:
+    import hashlib
+
+    def _sandbox_demo_token(name: str) -> str:
+        # Derived, not written here: the same on every run of one checkout, never a literal token.
+        return hashlib.sha256(f"sandbox-demo-token:{name}:{SECRET_KEY}".encode()).hexdigest()[:32]
+
+    if SHOPIFY_API_BASE.startswith(SANDBOX_BASE_URL):
+        SANDBOX_DEMO_SHOPS["shopify"] = {
+            "shop_domain": "demo-trading-us.myshopify.com",
+            "site": "US",
+            "currency": "USD",
+            "access_token": "shpat_" + _sandbox_demo_token("shopify"),
+            "scope": ",".join(SHOPIFY_SCOPES),
+            "skus": ["SNOWTOX-SERUM-30ML"],
+            "orders": 3,
+        }
+    if AMAZON_SP_API_BASE.startswith(SANDBOX_BASE_URL) and AMAZON_LWA_TOKEN_URL.startswith(SANDBOX_BASE_URL):
+        SANDBOX_DEMO_SHOPS["amazon"] = {
+            "seller_id": "ADEMOTRADINGJP",
+            "marketplace_id": "A1VC38T7YXB528",
+            "site": "JP",
+            "currency": "JPY",
+            "refresh_token": "Atzr|" + _sandbox_demo_token("amazon"),
+            "skus": ["SNOWTOX-SERUM-30ML"],
+            "orders": 3,
+        }

@@ -1,10 +1,11 @@
 """Demo mappings: the user guide's step 4 on the demo distributor's stores.
 
-If the demo distributor has a US-site and a JP-site store (the stores app's demo adds
-sandbox stores), the guide's serum is mapped to LS228800001-01-01 for the US store and
-to LS228800001-01-03 for the JP store, and two store SKUs are put in the unmapped queue
-(of the US store, else the JP one), one of them with a suggestion. Without such stores
-nothing is done. Idempotent.
+The guide's serum is mapped on each of the demo distributor's US-site and JP-site stores
+(the stores app's demo adds a US Shopify and a JP Amazon sandbox store beside the JP
+store without an API): to LS228800001-01-01 for a US store, to LS228800001-01-03 for a
+JP store, through the mapping service, so the site rule holds. Two store SKUs are put in
+the unmapped queue of one store (a US store with an API first, else any US, else JP),
+one of them with a suggestion. Without such stores nothing is done. Idempotent.
 """
 
 from catalog.models import Item, Warehouse
@@ -21,8 +22,13 @@ GUIDE_ITEMS = {"US": "LS228800001-01-01", "JP": "LS228800001-01-03"}
 OWN_SKU = ("MY-GIFT-BOX-01", "Holiday gift box (own bundle)", 1)
 
 
-def _store_for(distributor: Distributor, site: str) -> Store | None:
-    return Store.objects.present().filter(distributor=distributor, site__iexact=site).order_by("id").first()
+def _stores_for(distributor: Distributor) -> list[Store]:
+    return list(Store.objects.present().filter(distributor=distributor, site__in=GUIDE_ITEMS).order_by("id"))
+
+
+def _queue_store(stores: list[Store]) -> Store | None:
+    ranked = sorted(stores, key=lambda store: (store.site != "US", not store.has_api, store.pk))
+    return ranked[0] if ranked else None
 
 
 def _unmapped_examples(store: Store) -> dict[str, tuple[str, int]]:
@@ -49,18 +55,18 @@ def seed(stdout) -> None:
     except Distributor.DoesNotExist:
         return
     owner = Membership.objects.select_related("distributor", "user").get(distributor=distributor, role=Role.OWNER)
-    stores = {site: _store_for(distributor, site) for site in GUIDE_ITEMS}
+    stores = _stores_for(distributor)
+    items = {item.item_id: item for item in Item.objects.filter(item_id__in=GUIDE_ITEMS.values())}
     mapped = []
-    for site, item_id in GUIDE_ITEMS.items():
-        store = stores[site]
-        item = Item.objects.filter(item_id=item_id).first()
-        if store is None or item is None:
+    for store in stores:
+        item = items.get(GUIDE_ITEMS[store.site])
+        if item is None:
             continue
         if not Mapping.objects.filter(store=store, store_sku=GUIDE_SKU).exists():
             services.mapping_create(actor=owner, store=store, store_sku=GUIDE_SKU, item=item)
         services.store_sku_seen(store=store, sku=GUIDE_SKU, title=GUIDE_TITLE)
-        mapped.append(f"{store.name} -> {item_id}")
-    queue_store = stores["US"] or stores["JP"]
+        mapped.append(f"{store.name} -> {item.item_id}")
+    queue_store = _queue_store(stores)
     if queue_store is None:
         return
     examples = _unmapped_examples(queue_store)

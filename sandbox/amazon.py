@@ -533,14 +533,12 @@ def orders_create_random(
 ) -> list[SandboxOrder]:
     rng = random.Random(seed)  # noqa: S311 (test data, not security)
     marketplace = marketplace or COUNTRY_MARKETPLACE.get(shop.country_code, "ATVPDKIKX0DER")
-    catalogue = (
-        [
-            (sku, f"B0{i:08d}", sku.replace("-", " ").title(), Decimal("19.90"), Decimal("1980"))
-            for i, sku in enumerate(skus)
-        ]
-        if skus
-        else PRODUCTS
-    )
+    known = {product[0]: product for product in PRODUCTS}
+    # A SKU the seller lists anyway keeps its ASIN, title and prices; any other gets made-up ones.
+    catalogue = [
+        known.get(sku) or (sku, f"B0{i:08d}", sku.replace("-", " ").title(), Decimal("19.90"), Decimal("1980"))
+        for i, sku in enumerate(skus or [])
+    ] or PRODUCTS
     created = []
     base = timezone.now() - timedelta(seconds=count)
     for index in range(count):

@@ -800,8 +800,10 @@ def orders_create_random(
     shop: SandboxShop, *, count: int, skus: list[str] | None = None, seed: int | None = None, notify: bool = True
 ) -> list[SandboxOrder]:
     rng = random.Random(seed)  # noqa: S311 (test data, not security)
-    catalogue = [(sku, sku.replace("-", " ").title(), "", Decimal("19.90")) for sku in skus] if skus else None
-    catalogue = catalogue or [(sku, title, variant, Decimal(price)) for sku, title, variant, price in DEFAULT_PRODUCTS]
+    known = {sku: (sku, title, variant, Decimal(price)) for sku, title, variant, price in DEFAULT_PRODUCTS}
+    # A SKU the shop sells anyway keeps its title and price; any other gets a made-up one.
+    catalogue = [known.get(sku) or (sku, sku.replace("-", " ").title(), "", Decimal("19.90")) for sku in skus or []]
+    catalogue = catalogue or list(known.values())
     created = []
     base_time = timezone.now() - timedelta(seconds=count)
     for index in range(count):

@@ -161,6 +161,32 @@ def test_amazon_pull_pages_with_next_token_and_combines_order_items(store, sandb
     assert SandboxRequest.objects.filter(path__endswith="/orderItems").count() == 5
 
 
+def test_amazon_pull_sets_unreadable_orders_aside_and_reads_the_rest(store, sandbox, sleeps):
+    # given four orders: one with a purchase date that is not a time, one without its order id
+    control(sandbox, create_orders=4)
+    rows = list(SandboxOrder.objects.order_by("external_id"))
+    rows[1].payload["PurchaseDate"] = "last Tuesday"
+    del rows[2].payload["AmazonOrderId"]
+    for row in rows[1:3]:
+        row.save(update_fields=["payload"])
+    # when one page is read
+    page = store_call(
+        store=store, operation=lambda c: c.fetch_orders(since=None), http=recording_http("amazon", sleeps)
+    )
+    # then the two good orders come with their items; the others are set aside with the reason
+    assert [order.external_id for order in page.orders] == [
+        rows[0].payload["AmazonOrderId"],
+        rows[3].payload["AmazonOrderId"],
+    ]
+    assert all(order.lines for order in page.orders)
+    dated, nameless = page.rejected
+    assert dated.external_id == rows[1].payload["AmazonOrderId"] and "ISO 8601" in dated.reason
+    assert dated.payload["OrderItems"]  # the order as parsed: getOrder's fields and its items
+    assert nameless.external_id == "" and "AmazonOrderId" in nameless.reason
+    # an order without an id has no items to ask for
+    assert SandboxRequest.objects.filter(path__endswith="/orderItems").count() == 3
+
+
 def test_amazon_sandbox_withholds_pii_without_a_restricted_data_token(store, sandbox):
     control(sandbox, create_orders=1)
     client = store_client(store=store)

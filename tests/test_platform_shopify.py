@@ -190,6 +190,45 @@ def test_shopify_pull_since_filters_by_update_time(store, sandbox, sleeps):
     assert page.orders == [] and page.next_cursor is None
 
 
+def second_order() -> SandboxOrder:
+    return SandboxOrder.objects.order_by("external_id")[1]
+
+
+def test_shopify_pull_sets_an_unreadable_order_aside_and_reads_the_rest(store, sandbox, sleeps):
+    # given three orders, the second with a line quantity that is not whole
+    sandbox.control(SHOP, create_orders=3)
+    bad = second_order()
+    bad.payload["line_items"][0]["current_quantity"] = "1.5"
+    bad.save(update_fields=["payload"])
+    # when one page is read
+    page = store_call(
+        store=store, operation=lambda c: c.fetch_orders(since=None), http=recording_http("shopify", sleeps)
+    )
+    # then the two good orders are there and the bad one is set aside with its id, reason and payload
+    good = SandboxOrder.objects.exclude(pk=bad.pk)
+    assert sorted(order.external_id for order in page.orders) == sorted(str(row.external_id) for row in good)
+    [rejected] = page.rejected
+    assert rejected.external_id == str(bad.external_id)
+    assert "whole" in rejected.reason and rejected.payload["id"] == bad.external_id
+
+
+def test_shopify_unreadable_order_is_recorded_by_the_pull_without_failing_it(store, sandbox, sleeps):
+    from orders import pull
+    from orders.models import IngestionError, PlatformOrder, PullRun
+
+    sandbox.control(SHOP, create_orders=3)
+    bad = second_order()
+    bad.payload["created_at"] = "last Tuesday"
+    bad.save(update_fields=["payload"])
+    run = PullRun.objects.create(store=store, trigger=PullRun.Trigger.MANUAL)
+    run = pull.pull_run_execute(run=run, http=recording_http("shopify", sleeps))
+    assert (run.status, run.created, run.failed) == (PullRun.Status.SUCCEEDED, 2, 1)
+    assert PlatformOrder.objects.filter(store=store).count() == 2
+    error = IngestionError.objects.get(store=store)
+    assert error.external_id == str(bad.external_id) and "ISO 8601" in error.reason
+    assert error.payload["created_at"] == "last Tuesday"
+
+
 def test_shopify_push_tracking_fulfils_the_order_through_its_fulfillment_order(store, sandbox, sleeps):
     # given a paid, unfulfilled order
     sandbox.control(SHOP, create_orders=1)

@@ -158,6 +158,24 @@ def test_tiktok_pull_reads_at_least_three_pages(store, sandbox, sleeps):
     assert all(line.quantity == 1 and line.sku for line in first.lines)  # one line item per unit
 
 
+def test_tiktok_pull_sets_an_unreadable_order_aside_and_reads_the_rest(store, sandbox, sleeps):
+    # given three orders, the second with a creation time that is not a unix time
+    control(sandbox, store.shop_id, create_orders=3)
+    rows = list(SandboxOrder.objects.order_by("external_id"))
+    rows[1].payload["create_time"] = "soon"
+    rows[1].save(update_fields=["payload"])
+    # when one page is read
+    page = store_call(
+        store=store, operation=lambda c: c.fetch_orders(since=None), http=recording_http("tiktok", sleeps)
+    )
+    # then
+    good = {str(rows[0].external_id), str(rows[2].external_id)}
+    assert {order.external_id for order in page.orders} == good
+    [rejected] = page.rejected
+    assert rejected.external_id == str(rows[1].external_id) and "unix time" in rejected.reason
+    assert rejected.payload["create_time"] == "soon"
+
+
 def test_tiktok_push_tracking_marks_the_package_shipped_then_updates_it(store, sandbox, sleeps):
     control(sandbox, store.shop_id, create_orders=1)
     row = SandboxOrder.objects.get()

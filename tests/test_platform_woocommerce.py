@@ -405,6 +405,23 @@ def test_woocommerce_pull_reads_at_least_three_pages(store, sandbox, sleeps):
     assert ["page=1" in queries[-3], "page=2" in queries[-2], "page=3" in queries[-1]] == [True, True, True]
 
 
+def test_woocommerce_pull_sets_an_unreadable_order_aside_and_reads_the_rest(store, sandbox, sleeps):
+    # given three orders, the second with a creation time that is not a time
+    sandbox.control(create_orders=3)
+    rows = list(SandboxOrder.objects.order_by("external_id"))
+    rows[1].payload["date_created_gmt"] = "yesterday"
+    rows[1].save(update_fields=["payload"])
+    # when one page is read
+    page = store_call(
+        store=store, operation=lambda c: c.fetch_orders(since=None), http=recording_http("woocommerce", sleeps)
+    )
+    # then
+    assert [order.external_id for order in page.orders] == [str(rows[0].external_id), str(rows[2].external_id)]
+    [rejected] = page.rejected
+    assert rejected.external_id == str(rows[1].external_id) and "ISO 8601" in rejected.reason
+    assert rejected.payload["date_created_gmt"] == "yesterday"
+
+
 def test_woocommerce_push_tracking_adds_a_note_and_completes_the_order(store, sandbox, sleeps):
     sandbox.control(create_orders=1)
     row = SandboxOrder.objects.get()

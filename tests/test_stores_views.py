@@ -66,6 +66,32 @@ def test_store_list_offers_the_platforms_that_can_be_authorized(browser):
 
 
 @pytest.mark.django_db
+def test_store_list_offers_sync_now_for_authorized_stores_with_an_api(browser, me):
+    # given an authorized API store, an expired one and one without an API
+    live = StoreFactory(distributor=me.distributor, name="Live Store")
+    expired = StoreFactory(distributor=me.distributor, name="Lapsed Store", status=Store.Status.EXPIRED)
+    offline = StoreFactory(distributor=me.distributor, name="Market", platform=Platform.OTHER, shop_domain="")
+    # when
+    html = browser.get(LIST).content.decode()
+    # then only the first can be synced, by a POST to the orders app's [Sync now]
+    sync_now = reverse("orders:sync_now", args=[live.pk])
+    assert f'action="{sync_now}"' in html and html.count('data-testid="sync-now"') == 1
+    assert reverse("orders:sync_now", args=[expired.pk]) not in html
+    assert reverse("orders:sync_now", args=[offline.pk]) not in html
+
+
+@pytest.mark.django_db
+def test_store_list_sync_now_queues_a_pull_and_shows_the_sync_page(browser, me):
+    from orders.models import PullRun
+
+    store = StoreFactory(distributor=me.distributor, name="Live Store")
+    response = browser.post(reverse("orders:sync_now", args=[store.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("orders:sync")
+    run = PullRun.objects.get(store=store)
+    assert (run.trigger, run.status, run.requested_by) == (PullRun.Trigger.MANUAL, PullRun.Status.QUEUED, me.user)
+
+
+@pytest.mark.django_db
 def test_store_list_query_count_does_not_grow_with_stores(browser, me, django_assert_num_queries):
     StoreFactory(distributor=me.distributor)
     # session, user, membership + distributor, stores

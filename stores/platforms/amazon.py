@@ -44,6 +44,7 @@ from .base import (
     TrackingResult,
     iso_datetime,
     money,
+    parse_page,
     quantity,
     register,
     require_mapping,
@@ -568,11 +569,17 @@ class AmazonClient(PlatformClient):
                 LastUpdatedAfter=start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), MaxResultsPerPage=self.page_size
             )
         payload = self._call("GET", "/orders/v0/orders", params=params, restricted=PII_ELEMENTS).json()["payload"]
-        orders = [
-            parse_v0_order({**order, "OrderItems": self._order_items(order["AmazonOrderId"])})
-            for order in payload.get("Orders") or []
-        ]
-        return OrderPage(orders=orders, next_cursor=payload.get("NextToken") or None)
+        documents = [self._with_items(order) for order in payload.get("Orders") or []]
+        orders, rejected = parse_page(documents, parse_v0_order, id_field="AmazonOrderId")
+        return OrderPage(orders=orders, next_cursor=payload.get("NextToken") or None, rejected=rejected)
+
+    def _with_items(self, order):
+        """getOrders' order with its getOrderItems beside it; an order without an id stays as
+        it came, for the parser to reject (its items cannot be asked for)."""
+        order_id = text(order.get("AmazonOrderId")) if isinstance(order, Mapping) else ""
+        if not order_id:
+            return order
+        return {**order, "OrderItems": self._order_items(order_id)}
 
     def get_order(self, external_id: str) -> NormalizedOrder:
         path = f"/orders/v0/orders/{external_id}"

@@ -149,10 +149,21 @@ def _jsonable(value):
 
 
 @dataclass(frozen=True)
+class RejectedOrder:
+    """An order of a page that the parser could not read: set aside with the reason, so
+    one malformed payload does not fail the page (the caller records it for staff)."""
+
+    external_id: str
+    reason: str
+    payload: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class OrderPage:
     orders: list[NormalizedOrder]
     # Opaque: hand it back to fetch_orders for the next page; None on the last page.
     next_cursor: str | None = None
+    rejected: list[RejectedOrder] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -572,3 +583,31 @@ def require_mapping(payload, what: str) -> Mapping:
     if not isinstance(payload, Mapping):
         raise PayloadError(f"Expected {what} as a JSON object, got {type(payload).__name__}.")
     return payload
+
+
+# What a parser meets on an order of the wrong shape besides its own PayloadError (a list
+# where the platform documents an object, a field missing): about that one order, too.
+UNREADABLE_ORDER = (PayloadError, KeyError, TypeError, AttributeError, ValueError)
+
+
+def rejected_order(payload, problem: Exception, *, id_field: str) -> RejectedOrder:
+    """A payload the parser could not read, named by its id if it has one."""
+    external_id = text(payload.get(id_field)) if isinstance(payload, Mapping) else ""
+    reason = str(problem) if isinstance(problem, PayloadError) else f"{type(problem).__name__}: {problem}"
+    return RejectedOrder(external_id=external_id, reason=reason, payload=payload)
+
+
+def parse_page(
+    payloads, parse: Callable[[Any], NormalizedOrder], *, id_field: str
+) -> tuple[list[NormalizedOrder], list[RejectedOrder]]:
+    """Parse a page's orders one at a time: those the parser cannot read are set aside as
+    RejectedOrders (with the reason and the payload) instead of failing the whole page.
+    `parse` must not call the platform: only reading errors are caught here."""
+    orders: list[NormalizedOrder] = []
+    rejected: list[RejectedOrder] = []
+    for payload in payloads:
+        try:
+            orders.append(parse(payload))
+        except UNREADABLE_ORDER as exc:
+            rejected.append(rejected_order(payload, exc, id_field=id_field))
+    return orders, rejected

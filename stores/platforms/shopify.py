@@ -42,6 +42,7 @@ from .base import (
     ident,
     iso_datetime,
     money,
+    parse_page,
     quantity,
     register,
     require_mapping,
@@ -579,9 +580,13 @@ class ShopifyClient(PlatformClient):
             if since is not None:
                 params["updated_at_min"] = since.isoformat()
         response = self._call("GET", "orders.json", params=params)
-        orders = [parse_rest_order(order) for order in response.json().get("orders", [])]
+        orders, rejected = parse_page(response.json().get("orders", []), parse_rest_order, id_field="id")
         next_link = response.links.get("next", {}).get("url")
-        return OrderPage(orders=orders, next_cursor=_query_value(next_link, "page_info") if next_link else None)
+        return OrderPage(
+            orders=orders,
+            next_cursor=_query_value(next_link, "page_info") if next_link else None,
+            rejected=rejected,
+        )
 
     def get_order(self, external_id: str) -> NormalizedOrder:
         response = self._call("GET", f"orders/{int(external_id)}.json")

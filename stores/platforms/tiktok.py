@@ -43,6 +43,7 @@ from .base import (
     ident,
     iso_datetime,
     money,
+    parse_page,
     quantity,
     register,
     require_mapping,
@@ -385,8 +386,8 @@ class TikTokClient(PlatformClient):
             params["page_token"] = cursor
         body = {"update_time_ge": int(since.timestamp())} if since is not None else {}
         data = self._call("POST", "/order/202309/orders/search", params=params, body=body)
-        orders = [parse_order(order) for order in data.get("orders") or []]
-        return OrderPage(orders=orders, next_cursor=text(data.get("next_page_token")) or None)
+        orders, rejected = parse_page(data.get("orders") or [], parse_order, id_field="id")
+        return OrderPage(orders=orders, next_cursor=text(data.get("next_page_token")) or None, rejected=rejected)
 
     def _order_payload(self, external_id: str) -> dict:
         orders = self._call("GET", "/order/202309/orders", params={"ids": external_id}).get("orders") or []

@@ -51,6 +51,7 @@ from .base import (
     ident,
     iso_datetime,
     money,
+    parse_page,
     quantity,
     register,
     require_mapping,
@@ -399,12 +400,12 @@ class WooCommerceClient(PlatformClient):
         if since is not None:
             params.update(modified_after=since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), dates_are_gmt="true")
         response = self._call("GET", "orders", params=params)
-        orders = [parse_order(order) for order in response.json()]
+        orders, rejected = parse_page(response.json(), parse_order, id_field="id")
         try:
             total_pages = int(response.headers.get("X-WP-TotalPages", "0"))
         except ValueError:
             total_pages = 0
-        return OrderPage(orders=orders, next_cursor=str(page + 1) if page < total_pages else None)
+        return OrderPage(orders=orders, next_cursor=str(page + 1) if page < total_pages else None, rejected=rejected)
 
     def get_order(self, external_id: str) -> NormalizedOrder:
         return parse_order(self._call("GET", f"orders/{int(external_id)}").json())

@@ -10,7 +10,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-DEMO_APPS = ["distribution", "catalog", "stores", "mapping", "orders", "finance", "fulfillment"]
+# The sandbox (the outside world's demo shops, only with SANDBOX_ENABLED) comes before the
+# stores that connect to its shops.
+DEMO_APPS = ["distribution", "catalog", "sandbox", "stores", "mapping", "orders", "finance", "fulfillment"]
 
 
 class Command(BaseCommand):
@@ -27,6 +29,8 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["allow_production"]:
             raise CommandError("seed_demo creates users with public passwords; refusing with DEBUG off.")
         for app in DEMO_APPS:
+            if app == "sandbox" and not settings.SANDBOX_ENABLED:
+                continue
             try:
                 module = import_module(f"{app}.demo")
             except ModuleNotFoundError as exc:

@@ -1,0 +1,89 @@
+"""The outside world as the demo distributor finds it: sandbox shops that have already
+granted our app access, with a few orders waiting.
+
+`seed` (run by `manage.py seed_demo` when SANDBOX_ENABLED, before the stores' demo) makes
+each shop of settings.SANDBOX_DEMO_SHOPS: the shop, the token it granted our app, and
+`orders` orders of its `skus`. The stores' demo connects a store to each shop with the same
+token (read from the same setting), so the demo's stores are authorized and pullable as
+soon as the web server runs, without a consent page and without an HTTP call at seed time.
+
+Like the rest of the sandbox, this reads settings only: it imports none of our apps.
+Idempotent: a shop that exists keeps its tokens and orders; nothing is added twice.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.utils import timezone
+
+from . import amazon, shopify, state
+from .models import SandboxShop, SandboxToken
+
+# Random orders, but the same ones on every fresh checkout.
+ORDER_SEED = 2026
+
+
+def _app(platform: str):
+    client_id = ((getattr(settings, "SANDBOX_APPS", {}) or {}).get(platform) or {}).get("client_id", "")
+    return state.app_for(platform, client_id) if client_id else None
+
+
+def _shopify(spec: dict) -> SandboxShop | None:
+    app = _app(shopify.PLATFORM)
+    if app is None:
+        return None
+    shop = state.shop_get_or_create(
+        shopify.PLATFORM, spec["shop_domain"], country_code=spec["site"], currency=spec["currency"]
+    )
+    # A non-expiring offline token (no refresh token): the demo keeps working days later.
+    SandboxToken.objects.get_or_create(
+        access_token=spec["access_token"],
+        defaults={"shop": shop, "app": app, "scopes": spec.get("scope", "read_orders")},
+    )
+    if not shop.orders.exists():
+        shopify.orders_create_random(
+            shop, count=spec.get("orders", 3), skus=spec.get("skus"), seed=ORDER_SEED, notify=False
+        )
+    return shop
+
+
+def _amazon(spec: dict) -> SandboxShop | None:
+    app = _app(amazon.PLATFORM)
+    if app is None:
+        return None
+    shop = amazon.seller_for(spec["seller_id"], country=spec["site"])
+    # LWA refresh tokens do not expire or rotate; the access token beside it is spent, so the
+    # first call refreshes, as after any hour of quiet.
+    SandboxToken.objects.get_or_create(
+        refresh_token=spec["refresh_token"],
+        defaults={
+            "shop": shop,
+            "app": app,
+            "access_token": "Atza|" + secrets.token_urlsafe(32),
+            "scopes": "orders",
+            "access_expires_at": timezone.now(),
+        },
+    )
+    if not shop.orders.exists():
+        amazon.orders_create_random(
+            shop,
+            count=spec.get("orders", 3),
+            marketplace=spec.get("marketplace_id", ""),
+            skus=spec.get("skus"),
+            seed=ORDER_SEED,
+        )
+    return shop
+
+
+SEEDERS = {shopify.PLATFORM: _shopify, amazon.PLATFORM: _amazon}
+
+
+def seed(stdout) -> None:
+    made = []
+    for platform, spec in (getattr(settings, "SANDBOX_DEMO_SHOPS", {}) or {}).items():
+        seeder = SEEDERS.get(platform)
+        shop = seeder(spec) if seeder else None
+        if shop is not None:
+            made.append(f"{platform} {shop.domain} ({shop.orders.count()} orders)")
+    if made:
+        stdout.write(f"Sandbox: demo shops {'; '.join(made)}.")
