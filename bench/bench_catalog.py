@@ -14,11 +14,9 @@ import random
 import re
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
 NAME = "catalog"
 DESCRIPTION = "catalog list page (first page, search, filters) with 10,000 products and 30,000 items"
@@ -143,18 +141,7 @@ def run(ctx) -> list[dict]:
     with ctx.fresh_database() as url:
         # DEBUG off uses the manifest static storage, which needs collected files.
         ctx.manage("collectstatic", "--noinput", database_url=url, extra_env=env_overrides)
-        result = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--worker", str(products), str(requests)],
-            cwd=ctx.base_dir,
-            env=ctx.env(database_url=url, DJANGO_SETTINGS_MODULE="distribution.settings", **env_overrides),
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
-        )
-    if result.returncode != 0:
-        raise RuntimeError(f"catalog bench worker failed:\n{result.stderr[-3000:]}")
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+        data = ctx.run_worker(__file__, products, requests, env=ctx.env(database_url=url, **env_overrides))
     ctx.log(f"filled {data['products']:,} products and {data['items']:,} items in {data['fill_seconds']:.1f} s")
     rows = []
     for label, _query in PAGES:

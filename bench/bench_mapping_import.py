@@ -18,7 +18,6 @@ import json
 import os
 import random
 import secrets
-import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -195,18 +194,7 @@ def run(ctx) -> list[dict]:
     rows = ROWS // 10 if ctx.quick else ROWS
     env_overrides = ctx.production_env()
     with ctx.fresh_database() as url:
-        result = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--worker", str(rows), str(ctx.var_dir)],
-            cwd=ctx.base_dir,
-            env=ctx.env(database_url=url, DJANGO_SETTINGS_MODULE="distribution.settings", **env_overrides),
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
-        )
-    if result.returncode != 0:
-        raise RuntimeError(f"mapping import bench worker failed:\n{result.stderr[-3000:]}")
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+        data = ctx.run_worker(__file__, rows, ctx.var_dir, env=ctx.env(database_url=url, **env_overrides))
     verdict = data["verdict"]
     ctx.log(
         f"seeded the catalog, stores, mappings and the file ({data['file_bytes'] / 2**20:.1f} MB) "

@@ -146,19 +146,10 @@ def run(ctx) -> list[dict]:
             timeout=900,
         )
         with ctx.fresh_database() as url:
-            result = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--worker", str(path)],
-                cwd=ctx.base_dir,
-                env=ctx.env(database_url=url, DJANGO_SETTINGS_MODULE="distribution.settings", LOG_LEVEL="WARNING"),
-                capture_output=True,
-                text=True,
-                timeout=1800,
-                check=False,
-            )
-        path.unlink(missing_ok=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"order import bench worker failed:\n{result.stderr[-3000:]}")
-        data = json.loads(result.stdout.strip().splitlines()[-1])
+            try:
+                data = ctx.run_worker(__file__, path, env=ctx.env(database_url=url, LOG_LEVEL="WARNING"))
+            finally:
+                path.unlink(missing_ok=True)
         ctx.log(
             f"{data['rows']:,} rows -> {data['orders']:,} orders: read {data['read_seconds']:.2f} s, "
             f"check {data['check_seconds']:.2f} s, import {data['total_seconds']:.2f} s, peak {data['peak_mb']:.0f} MB"

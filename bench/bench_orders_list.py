@@ -14,12 +14,10 @@ import os
 import random
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 NAME = "orders_list"
 DESCRIPTION = "order list page (tabs, search, filters) with 100,000 orders in the database"
@@ -201,18 +199,7 @@ def run(ctx) -> list[dict]:
     env = ctx.production_env()
     with ctx.fresh_database() as url:
         ctx.manage("collectstatic", "--noinput", database_url=url, extra_env=env)
-        result = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--worker", str(count), str(requests)],
-            cwd=ctx.base_dir,
-            env=ctx.env(database_url=url, DJANGO_SETTINGS_MODULE="distribution.settings", **env),
-            capture_output=True,
-            text=True,
-            timeout=3600,
-            check=False,
-        )
-    if result.returncode != 0:
-        raise RuntimeError(f"orders list bench worker failed:\n{result.stderr[-3000:]}")
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+        data = ctx.run_worker(__file__, count, requests, env=ctx.env(database_url=url, **env), timeout=3600)
     ctx.log(f"filled {data['orders']:,} orders in {data['fill_seconds']:.1f} s; queries {data['queries']}")
     rows = []
     for label, _query in PAGES:

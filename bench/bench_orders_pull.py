@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import requests
 
@@ -168,26 +167,11 @@ def run(ctx) -> list[dict]:
         base_env = ctx.env(database_url=url, SANDBOX_ENABLED="true", LOG_LEVEL="WARNING")
         process, base_url = _serve(ctx, base_env)
         try:
-            env = {
-                **base_env,
-                "SHOPIFY_API_BASE": f"{base_url}/sandbox/shopify/{{shop}}",
-                "DJANGO_SETTINGS_MODULE": "distribution.settings",
-            }
-            result = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--worker", str(count), base_url],
-                cwd=ctx.base_dir,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=1800,
-                check=False,
-            )
+            env = {**base_env, "SHOPIFY_API_BASE": f"{base_url}/sandbox/shopify/{{shop}}"}
+            data = ctx.run_worker(__file__, count, base_url, env=env)
         finally:
             process.terminate()
             process.wait(timeout=20)
-    if result.returncode != 0:
-        raise RuntimeError(f"orders pull bench worker failed:\n{result.stderr[-3000:]}")
-    data = json.loads(result.stdout.strip().splitlines()[-1])
     ctx.log(
         f"filled in {data['fill_seconds']:.1f} s; pulled {data['platform_orders']:,} platform orders into "
         f"{data['orders']:,} distribution orders in {data['total_seconds']:.1f} s "

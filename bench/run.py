@@ -137,6 +137,25 @@ class BenchContext:
             "LOG_LEVEL": "WARNING",
         }
 
+    def run_worker(self, script: str | Path, *args: str, env: dict[str, str], timeout: float = 1800) -> dict:
+        """Run `script --worker args...` in a fresh process; return the JSON its last output line holds.
+
+        Benchmarks measure in a worker process so that Django is set up on the benchmark
+        database with the settings under test, not the runner's.
+        """
+        result = subprocess.run(
+            [sys.executable, str(Path(script).resolve()), "--worker", *map(str, args)],
+            cwd=self.base_dir,
+            env={"DJANGO_SETTINGS_MODULE": "distribution.settings", **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise BenchError(f"{Path(script).name} --worker failed ({result.returncode}):\n{_tail(result.stderr)}")
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
     def manage(self, *args: str, database_url: str, extra_env: dict[str, str] | None = None) -> str:
         """Run `manage.py <args>` in a subprocess; return its output, raise BenchError on failure."""
         result = subprocess.run(
