@@ -147,28 +147,7 @@ def run(ctx) -> list[dict]:
     for label, _query in PAGES:
         figure = data["figures"][label]
         ctx.log(f"{label}: {figure['shown']} shown of {figure['total']} matching")
-        rows.append(
-            {
-                "figure": f"catalog list, {label}: p50",
-                "value": round(figure["p50"], 2),
-                "unit": "ms",
-                "target": "",
-                "ok": None,
-                "size": size,
-                "command": ctx.command(NAME),
-            }
-        )
-        rows.append(
-            {
-                "figure": f"catalog list, {label}: p95",
-                "value": round(figure["p95"], 2),
-                "unit": "ms",
-                "target": f"≤ {MAX_P95_MS} ms",
-                "ok": figure["p95"] <= MAX_P95_MS,
-                "size": size,
-                "command": ctx.command(NAME),
-            }
-        )
+        rows += ctx.latency_rows(NAME, f"catalog list, {label}", figure, size=size, max_p95_ms=MAX_P95_MS)
     return rows
 
 

@@ -204,28 +204,7 @@ def run(ctx) -> list[dict]:
     rows = []
     for label, _query in PAGES:
         figure = data["figures"][label]
-        rows.append(
-            {
-                "figure": f"order list, {label}: p50",
-                "value": round(figure["p50"], 2),
-                "unit": "ms",
-                "target": "",
-                "ok": None,
-                "size": size,
-                "command": ctx.command(NAME),
-            }
-        )
-        rows.append(
-            {
-                "figure": f"order list, {label}: p95",
-                "value": round(figure["p95"], 2),
-                "unit": "ms",
-                "target": f"≤ {MAX_P95_MS} ms",
-                "ok": figure["p95"] <= MAX_P95_MS,
-                "size": size,
-                "command": ctx.command(NAME),
-            }
-        )
+        rows += ctx.latency_rows(NAME, f"order list, {label}", figure, size=size, max_p95_ms=MAX_P95_MS)
     small, large = data["queries"]["25"], data["queries"]["100"]
     rows.append(
         {

@@ -137,6 +137,20 @@ class BenchContext:
             "LOG_LEVEL": "WARNING",
         }
 
+    def latency_rows(self, name: str, figure: str, timings: dict, *, size: str, max_p95_ms: float) -> list[dict]:
+        """The p50 (no target) and p95 (at most `max_p95_ms`) rows of one page's timings, in ms."""
+        common = {"unit": "ms", "size": size, "command": self.command(name)}
+        return [
+            {**common, "figure": f"{figure}: p50", "value": round(timings["p50"], 2), "target": "", "ok": None},
+            {
+                **common,
+                "figure": f"{figure}: p95",
+                "value": round(timings["p95"], 2),
+                "target": f"≤ {max_p95_ms} ms",
+                "ok": timings["p95"] <= max_p95_ms,
+            },
+        ]
+
     def run_worker(self, script: str | Path, *args: str, env: dict[str, str], timeout: float = 1800) -> dict:
         """Run `script --worker args...` in a fresh process; return the JSON its last output line holds.
 
