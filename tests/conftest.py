@@ -4,9 +4,8 @@ import pytest
 from django.core.cache import cache
 
 from distribution.models import Role
-
-from .browser import _playwright_browser, page  # noqa: F401  (fixtures)
-from .factories import DistributorFactory, MembershipFactory, owner_of
+from tests.browser import _playwright_browser, page  # noqa: F401  (fixtures)
+from tests.distribution.factories import DistributorFactory, MembershipFactory, owner_of
 
 
 @pytest.hookimpl(hookwrapper=True)
