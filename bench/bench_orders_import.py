@@ -35,7 +35,7 @@ def make_file(path: str, rows: int) -> None:
     from openpyxl import Workbook
 
     sys.path.insert(0, os.getcwd())
-    from orders.orderfile import COLUMNS
+    from orders.imports.format import COLUMNS
 
     rng = random.Random(2026)
     workbook = Workbook(write_only=True)
@@ -100,7 +100,7 @@ def worker(path: str) -> dict:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from python_calamine import CalamineWorkbook
 
-    from orders import services
+    from orders.imports import services
     from orders.models import Order, OrderImport, PlatformOrder
 
     membership, store = _fill()

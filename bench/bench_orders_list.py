@@ -57,8 +57,8 @@ def _fill(count: int):
 
     from catalog.models import Item, Product, Warehouse
     from distribution.models import Distributor, Membership, Role
+    from orders.ingest import new_order_number
     from orders.models import Order, OrderLine, PlatformOrder
-    from orders.services import new_order_number
     from stores.models import Platform, Store
 
     rng = random.Random(2026)

@@ -9,12 +9,14 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .money import CURRENCY_CHOICES, DEFAULT_CURRENCY
+from .state import StateMachine
 
 
 class Distributor(models.Model):
@@ -147,6 +149,50 @@ class Invitation(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.status == self.Status.PENDING and self.expires_at > timezone.now()
+
+
+# Staff suspend and re-activate a distributor; an invitation is used or revoked once.
+_D, _V = Distributor.Status, Invitation.Status
+DISTRIBUTOR_MACHINE = StateMachine(
+    model=Distributor,
+    transitions={_D.ACTIVE: frozenset({_D.SUSPENDED}), _D.SUSPENDED: frozenset({_D.ACTIVE})},
+    initial=frozenset({_D.ACTIVE}),
+    describe=lambda distributor: _("Distributor %(name)s") % {"name": distributor.company_name},
+)
+INVITATION_MACHINE = StateMachine(
+    model=Invitation,
+    transitions={_V.PENDING: frozenset({_V.ACCEPTED, _V.REVOKED}), _V.ACCEPTED: frozenset(), _V.REVOKED: frozenset()},
+    initial=frozenset({_V.PENDING}),
+    describe=lambda invitation: _("The invitation to %(email)s") % {"email": invitation.email},
+)
+
+
+class StatusEvent(models.Model):
+    """A status move of a row whose model keeps no timeline of its own (imports, pull
+    runs, invitations, distributors): written by `distribution.state` with every move."""
+
+    # Staff read these in the admin; the rows they describe carry the tenant.
+    tenant_path = None
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    from_status = models.CharField(max_length=32, blank=True)
+    to_status = models.CharField(max_length=32)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="distribution_statusevent_row")]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id} {self.from_status or '-'} -> {self.to_status}"
 
 
 class Heartbeat(models.Model):

@@ -10,7 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError, PermissionDeniedError
-from .models import Distributor, Heartbeat, Invitation, Membership, Role, Section
+from .models import (
+    DISTRIBUTOR_MACHINE,
+    INVITATION_MACHINE,
+    Distributor,
+    Heartbeat,
+    Invitation,
+    Membership,
+    Role,
+    Section,
+)
 from .tenancy import ensure_can_act
 
 User = get_user_model()
@@ -62,11 +71,15 @@ def distributor_set_status(*, actor, distributor: Distributor, status: str, reas
         raise PermissionDeniedError(_("Only platform staff may suspend or re-activate a distributor."))
     if status not in Distributor.Status.values:
         raise ApplicationError(_("Unknown status: %(s)s.") % {"s": status})
-    distributor = Distributor.objects.select_for_update().get(pk=distributor.pk)
-    distributor.status = status
-    distributor.suspended_reason = reason if status == Distributor.Status.SUSPENDED else ""
-    distributor.save(update_fields=["status", "suspended_reason", "updated_at"])
-    return distributor
+    if Distributor.objects.filter(pk=distributor.pk, status=status).exists():
+        return distributor  # suspending a suspended distributor changes nothing
+    return DISTRIBUTOR_MACHINE.move(
+        distributor,
+        status,
+        actor=actor,
+        message=reason,
+        fields={"suspended_reason": reason if status == Distributor.Status.SUSPENDED else ""},
+    )
 
 
 def _send_invitation_email(invitation_id: int, base_url: str) -> None:
@@ -115,9 +128,7 @@ def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitatio
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, distributor=actor.distributor)
     if invitation.status != Invitation.Status.PENDING:
         raise ApplicationError(_("Only a pending invitation can be revoked."))
-    invitation.status = Invitation.Status.REVOKED
-    invitation.save(update_fields=["status"])
-    return invitation
+    return INVITATION_MACHINE.move(invitation, Invitation.Status.REVOKED, actor=actor.user)
 
 
 @transaction.atomic
@@ -134,9 +145,7 @@ def invitation_accept(*, invitation: Invitation, user) -> Membership:
     if Membership.objects.filter(user=user).exists():
         raise ApplicationError(_("Your account already belongs to a distributor."))
     membership = Membership.objects.create(distributor=invitation.distributor, user=user, role=invitation.role)
-    invitation.status = Invitation.Status.ACCEPTED
-    invitation.accepted_at = timezone.now()
-    invitation.save(update_fields=["status", "accepted_at"])
+    INVITATION_MACHINE.move(invitation, Invitation.Status.ACCEPTED, actor=user, fields={"accepted_at": timezone.now()})
     return membership
 
 

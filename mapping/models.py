@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Item
 from distribution.models import Distributor
+from distribution.state import StateMachine
 from stores.models import Store
 
 from .skus import PLATFORM_ID_MAX_LENGTH, SKU_MAX_LENGTH
@@ -157,6 +158,9 @@ class MappingImport(models.Model):
     # The first changes, to show what "changed" means: [[row, store, SKU, old Item ID, new Item ID], ...]
     changes_sample = models.JSONField(default=list, blank=True)
     error_message = models.TextField(_("error"), blank=True)
+    # Deliveries of the background task for the current step: a file that kills its worker
+    # is redelivered (acks_late), and gives up after MAX_ATTEMPTS instead of looping.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -218,3 +222,9 @@ IMPORT_TRANSITIONS: dict[str, frozenset[str]] = {
     _I.APPLIED: frozenset(),
     _I.FAILED: frozenset(),
 }
+MAPPING_IMPORT_MACHINE = StateMachine(
+    model=MappingImport,
+    transitions=IMPORT_TRANSITIONS,
+    initial=frozenset({_I.UPLOADED, _I.PREVIEWING}),
+    describe=lambda mapping_import: _("The import of %(name)s") % {"name": mapping_import.original_name},
+)

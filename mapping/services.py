@@ -40,7 +40,7 @@ from distribution.tenancy import ensure_can_act
 from stores.models import Store
 
 from .importer import Catalog, RowInput, StoreResolver, plan_rows, rows_from_sheet, site_refusal, write_plan
-from .models import IMPORT_TRANSITIONS, Mapping, MappingImport, SeenSku
+from .models import IMPORT_TRANSITIONS, MAPPING_IMPORT_MACHINE, Mapping, MappingImport, SeenSku
 from .signals import mappings_changed
 from .skus import SKU_MAX_LENGTH, clean_platform_id, clean_sku, normalise_item_id, normalise_sku
 from .xlsx import FileRejected, check_upload, read_rows
@@ -370,24 +370,10 @@ def store_skus_waiting_set(*, store: Store, waiting: MappingType[str, int], repl
 
 
 def _import_transition(mapping_import: MappingImport, to_status: str, **fields) -> MappingImport:
-    """The one way an import's status moves: checks IMPORT_TRANSITIONS under a row lock.
-
-    The import row is its own record (who, when, what came out), so no event table."""
-    with transaction.atomic():
-        locked = MappingImport.objects.select_for_update().get(pk=mapping_import.pk)
-        if to_status not in IMPORT_TRANSITIONS[locked.status]:
-            raise ApplicationError(
-                _("This import is %(from)s and cannot become %(to)s.")
-                % {"from": locked.get_status_display(), "to": Status(to_status).label},
-                extra={"from": locked.status, "to": to_status},
-            )
-        locked.status = to_status
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        locked.save()
-    for name in ["status", "updated_at", *fields]:
-        setattr(mapping_import, name, getattr(locked, name))
-    return locked
+    """An import's status moves through MAPPING_IMPORT_MACHINE (row lock, table, event)."""
+    return MAPPING_IMPORT_MACHINE.move(
+        mapping_import, to_status, fields=fields, message=fields.get("error_message", "")
+    )
 
 
 def _own_import(actor: Membership, mapping_import: MappingImport) -> MappingImport:
@@ -431,7 +417,7 @@ def mapping_import_upload(*, actor: Membership, file) -> MappingImport:
             original_name=name[:255],
             language=translation.get_language() or "",
             total_rows=len(sheet_rows),
-            status=Status.PREVIEWING if background else Status.UPLOADED,
+            status=MAPPING_IMPORT_MACHINE.initial_status(Status.PREVIEWING if background else Status.UPLOADED),
             file=File(file, name=name),
         )
         if background:

@@ -26,7 +26,7 @@ from openpyxl import Workbook
 from distribution.models import Distributor
 from stores.models import Platform, Store
 
-from . import orderfile
+from .imports import format as orderfile
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,9 @@ from it through the mapping, one per warehouse; their lines snapshot the Item ID
 name, warehouse and price they were routed to, so later catalog edits do not rewrite
 history.
 
-An Order's status moves only through `orders.services.order_transition`, which checks
-ORDER_TRANSITIONS, locks the row and writes an OrderEvent (the order's timeline).
+Every status here moves only through the machines in `orders/state.py` (an order's
+through `order_transition`, which checks ORDER_TRANSITIONS, locks the row, writes an
+OrderEvent, the order's timeline, and announces the move on commit).
 """
 
 import uuid
@@ -104,23 +105,6 @@ class OrderStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Split or merged")
 
 
-# The only moves an order's status may make. Split and merge (-> superseded) are for
-# unpaid orders only; cancelling after payment refunds, and after the push first
-# cancels at the warehouse (fulfilment does that before calling the transition).
-ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
-    OrderStatus.PENDING_MAPPING: frozenset(
-        {OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED, OrderStatus.SUPERSEDED}
-    ),
-    OrderStatus.AWAITING_PAYMENT: frozenset(
-        {OrderStatus.PENDING_MAPPING, OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.SUPERSEDED}
-    ),
-    OrderStatus.PAID: frozenset({OrderStatus.AT_WAREHOUSE, OrderStatus.CANCELLED}),
-    OrderStatus.AT_WAREHOUSE: frozenset({OrderStatus.SHIPPED, OrderStatus.PICKED_UP, OrderStatus.CANCELLED}),
-    OrderStatus.SHIPPED: frozenset(),
-    OrderStatus.PICKED_UP: frozenset(),
-    OrderStatus.CANCELLED: frozenset(),
-    OrderStatus.SUPERSEDED: frozenset(),
-}
 UNPAID_STATUSES = frozenset({OrderStatus.PENDING_MAPPING, OrderStatus.AWAITING_PAYMENT})
 
 
@@ -454,6 +438,9 @@ class OrderImport(models.Model):
     # [{"row": 7, "column": "Quantity", "message": "..."}], the first ERRORS_KEPT of them.
     errors = models.JSONField(_("errors"), default=list, blank=True)
     message = models.CharField(_("message"), max_length=500, blank=True)
+    # Deliveries of the background task for the current step: a file that kills its worker
+    # is redelivered (acks_late), and gives up after MAX_ATTEMPTS instead of looping.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -7,7 +7,8 @@ from celery import shared_task
 from distribution.celery import IDEMPOTENT_TASK
 from stores.models import Store
 
-from . import services
+from .imports import services as imports
+from .ingest import orders_reevaluate_pending
 from .models import OrderImport, PullRun
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ def reevaluate_pending_orders(store_id: int, skus: list[str] | None = None) -> i
     store = Store.objects.filter(pk=store_id).first()
     if store is None:
         return 0
-    return services.orders_reevaluate_pending(store=store, skus=skus)
+    return orders_reevaluate_pending(store=store, skus=skus)
 
 
 @shared_task(**IDEMPOTENT_TASK)
@@ -29,9 +30,9 @@ def check_order_import(order_import_id: int) -> str:
     if order_import is None:
         return "gone"
     try:
-        services.order_import_check(order_import=order_import)
+        imports.order_import_check(order_import=order_import)
     except Exception as exc:
-        services.order_import_fail(order_import=order_import, message=str(exc))
+        imports.order_import_fail(order_import=order_import, message=str(exc))
         raise
     return order_import.status
 
@@ -43,9 +44,9 @@ def apply_order_import(order_import_id: int) -> str:
     if order_import is None:
         return "gone"
     try:
-        services.order_import_apply(order_import=order_import)
+        imports.order_import_apply(order_import=order_import)
     except Exception as exc:
-        services.order_import_fail(order_import=order_import, message=str(exc))
+        imports.order_import_fail(order_import=order_import, message=str(exc))
         raise
     return order_import.status
 

@@ -23,8 +23,11 @@ from distribution.models import Section
 from distribution.tenancy import PortalView
 from stores.selectors import store_get, store_list
 
-from . import orderfile, pull, selectors, services
+from . import pull, selectors
+from .actions import orders_cancel
 from .forms import OrderFilterForm, OrderImportForm, SyncNowForm
+from .imports import format as orderfile
+from .imports import services as imports
 from .models import OrderImport, OrderStatus, PullRun
 
 STATUS_BADGES = {
@@ -97,7 +100,7 @@ class OrderListView(OrdersView):
             return _export_xlsx(orders)
         if action == "cancel":
             try:
-                result = services.orders_cancel(actor=self.membership, orders=orders)
+                result = orders_cancel(actor=self.membership, orders=orders)
             except ApplicationError as exc:
                 messages.error(request, str(exc))
                 return redirect(back)
@@ -191,7 +194,7 @@ class OrderDetailView(OrdersView):
         order = selectors.order_detail(distributor=self.distributor, order_id=order_id)
         if request.POST.get("action") == "cancel":
             try:
-                result = services.orders_cancel(actor=self.membership, orders=[order])
+                result = orders_cancel(actor=self.membership, orders=[order])
             except ApplicationError as exc:
                 messages.error(request, str(exc))
             else:
@@ -223,18 +226,18 @@ class OrderImportView(OrdersView):
         upload = form.cleaned_data["file"]
         try:
             with transaction.atomic():
-                order_import = services.order_import_create(
+                order_import = imports.order_import_create(
                     actor=self.membership, store=form.cleaned_data["store"], upload=upload
                 )
-                if upload.size > services.import_inline_bytes():
+                if upload.size > imports.import_inline_bytes():
                     from .tasks import check_order_import
 
                     transaction.on_commit(lambda: check_order_import.delay(order_import.pk))
         except ApplicationError as exc:
             form.add_error("file", str(exc))
             return self._render(request, form, status=400)
-        if upload.size <= services.import_inline_bytes():
-            services.order_import_check(order_import=order_import)
+        if upload.size <= imports.import_inline_bytes():
+            imports.order_import_check(order_import=order_import)
         return redirect("orders:import_detail", orderimport_id=order_import.pk)
 
 
@@ -283,8 +286,8 @@ class OrderImportConfirmView(OrdersView):
         order_import = self.get_for_tenant_or_404(OrderImport.objects.all(), pk=orderimport_id)
         try:
             with transaction.atomic():
-                order_import = services.order_import_start_apply(actor=self.membership, order_import=order_import)
-                inline = order_import.file.size <= services.import_inline_bytes()
+                order_import = imports.order_import_start_apply(actor=self.membership, order_import=order_import)
+                inline = order_import.file.size <= imports.import_inline_bytes()
                 if not inline:
                     from .tasks import apply_order_import
 
@@ -293,7 +296,7 @@ class OrderImportConfirmView(OrdersView):
             messages.error(request, str(exc))
             return redirect("orders:import_detail", orderimport_id=order_import.pk)
         if inline:
-            services.order_import_apply(order_import=order_import)
+            imports.order_import_apply(order_import=order_import)
             messages.success(request, order_import.message)
         return redirect("orders:import_detail", orderimport_id=order_import.pk)
 

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from stores.models import Platform, Store
 from stores.platforms.base import get_client
 
-from .pull import webhook_order_receive
+from .ingest.webhooks import webhook_order_receive
 
 
 @csrf_exempt

@@ -31,7 +31,7 @@ from distribution.money import CURRENCY_PRECISION
 from distribution.tenancy import ensure_can_act
 
 from .crypto import encrypt_credentials
-from .models import Platform, Store, StoreAuthorization, StoreEvent
+from .models import STORE_MACHINE, Platform, Store, StoreAuthorization, StoreEvent
 from .platforms.base import AuthorizationRefused, AuthorizationResult, PlatformHttp, get_client
 from .services import store_transition
 
@@ -248,7 +248,12 @@ def store_save_authorized(
             store = existing  # authorizing a connected shop again re-authorizes it
     reason = _("Authorized by %(email)s.") % {"email": actor.user.email}
     if store is None:
-        store = Store(distributor=actor.distributor, platform=platform, created_by=actor.user)
+        store = Store(
+            distributor=actor.distributor,
+            platform=platform,
+            created_by=actor.user,
+            status=STORE_MACHINE.initial_status(Store.Status.AUTHORIZED),
+        )
         store.name, store.site, store.currency = form["name"], form["site"], form["currency"]
         is_new = True
     else:
@@ -261,7 +266,6 @@ def store_save_authorized(
     store.scopes = result.scopes[:500]
     store.expires_at = result.expires_at
     if is_new:
-        store.status = Store.Status.AUTHORIZED
         store.authorized_at = timezone.now()
         store.save()
         StoreEvent.objects.create(store=store, to_status=Store.Status.AUTHORIZED, reason=reason, actor=actor.user)

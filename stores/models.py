@@ -3,8 +3,8 @@
 A Store's credentials (tokens, keys, refresh tokens) live in one encrypted column,
 `credentials_encrypted` (see stores/crypto.py); nothing else on the row is secret, so
 a database dump shows shop identifiers but no token. Status changes go through
-`services.store_transition`, which checks STATUS_TRANSITIONS, locks the row and
-writes a StoreEvent, so each store has a timeline of why it stopped working.
+`STORE_MACHINE` (distribution/state.py), which checks STATUS_TRANSITIONS, locks the
+row and writes a StoreEvent, so each store has a timeline of why it stopped working.
 
 A removed store is kept (soft delete, `removed_at`): its orders still point at it.
 """
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from distribution.models import Distributor
 from distribution.money import CURRENCY_CHOICES, DEFAULT_CURRENCY
+from distribution.state import StateMachine, clip
 
 from .crypto import decrypt_credentials, encrypt_credentials
 
@@ -224,3 +225,22 @@ class StoreAuthorization(models.Model):
     @property
     def delivered_credentials(self) -> dict:
         return decrypt_credentials(self.credentials_encrypted)
+
+
+def _record_store_event(store: Store, from_status: str, to_status: str, actor, message: str, data: dict) -> None:
+    StoreEvent.objects.create(
+        store=store,
+        from_status=from_status,
+        to_status=to_status,
+        reason=clip(message),
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+
+
+STORE_MACHINE = StateMachine(
+    model=Store,
+    transitions=STATUS_TRANSITIONS,
+    initial=frozenset({_S.AUTHORIZED}),
+    record=_record_store_event,
+    describe=lambda store: _("The store “%(name)s”") % {"name": store.name},
+)

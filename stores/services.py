@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 
 from distribution.errors import ApplicationError
 from distribution.models import Membership, Section
+from distribution.state import IllegalTransition
 from distribution.tenancy import ensure_can_act
 
 from .crypto import CredentialsUnreadable, rotate_token
-from .models import STATUS_TRANSITIONS, Store, StoreAuthorization, StoreEvent
+from .models import STATUS_TRANSITIONS, STORE_MACHINE, Store, StoreAuthorization
 from .platforms.base import PlatformAuthError, PlatformClient, PlatformHttp, StoreConnection, get_client
 
 REASON_MAX = 500
@@ -30,26 +31,18 @@ def _clip(text: str) -> str:
 
 @transaction.atomic
 def store_transition(*, store: Store, to_status: str, reason: str = "", actor=None) -> Store:
-    """The one way a store's status changes: checks the table, locks the row, writes an event."""
-    locked = Store.objects.select_for_update().get(pk=store.pk)
-    if to_status not in STATUS_TRANSITIONS.get(locked.status, frozenset()):
+    """The one way a store's status changes (STORE_MACHINE): the reason shows on the store list."""
+    fields = {"status_reason": "" if to_status == Store.Status.AUTHORIZED else _clip(reason)}
+    if to_status == Store.Status.AUTHORIZED:
+        fields["authorized_at"] = timezone.now()
+    try:
+        return STORE_MACHINE.move(store, to_status, actor=actor, message=reason, fields=fields)
+    except IllegalTransition as exc:
         raise ApplicationError(
             _("A store that is %(from)s cannot become %(to)s.")
-            % {"from": locked.get_status_display(), "to": Store.Status(to_status).label},
-            extra={"from": locked.status, "to": to_status},
-        )
-    StoreEvent.objects.create(
-        store=locked, from_status=locked.status, to_status=to_status, reason=_clip(reason), actor=actor
-    )
-    locked.status = to_status
-    locked.status_reason = "" if to_status == Store.Status.AUTHORIZED else _clip(reason)
-    fields = ["status", "status_reason", "updated_at"]
-    if to_status == Store.Status.AUTHORIZED:
-        locked.authorized_at = timezone.now()
-        fields.append("authorized_at")
-    locked.save(update_fields=fields)
-    store.status, store.status_reason, store.authorized_at = locked.status, locked.status_reason, locked.authorized_at
-    return locked
+            % {"from": STORE_MACHINE.label(exc.extra["from"]), "to": STORE_MACHINE.label(to_status)},
+            extra=exc.extra,
+        ) from None
 
 
 def store_mark_lost_authorization(*, store: Store, status: str, reason: str) -> Store:
@@ -111,20 +104,19 @@ def store_remove(*, actor: Membership, store: Store) -> Store:
     locked = Store.objects.select_for_update().get(pk=store.pk)
     if locked.removed_at is not None:
         raise ApplicationError(_("This store was already removed."))
-    if locked.status != Store.Status.DISABLED:
-        StoreEvent.objects.create(
-            store=locked,
-            from_status=locked.status,
-            to_status=Store.Status.DISABLED,
-            reason=_("Removed by %(email)s.") % {"email": actor.user.email},
-            actor=actor.user,
-        )
-    locked.status = Store.Status.DISABLED
-    locked.status_reason = _("Removed.")
-    locked.removed_at = timezone.now()
-    locked.credentials_encrypted = ""
-    locked.save(update_fields=["status", "status_reason", "removed_at", "credentials_encrypted", "updated_at"])
-    return locked
+    removal = {"status_reason": _("Removed."), "removed_at": timezone.now(), "credentials_encrypted": ""}
+    if locked.status == Store.Status.DISABLED:
+        for name, value in removal.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*removal, "updated_at"])
+        return locked
+    return STORE_MACHINE.move(
+        locked,
+        Store.Status.DISABLED,
+        actor=actor.user,
+        message=_("Removed by %(email)s.") % {"email": actor.user.email},
+        fields=removal,
+    )
 
 
 @transaction.atomic

@@ -11,8 +11,13 @@ from distribution import demo as distribution_demo
 from distribution.models import Role
 from mapping.models import Mapping
 from orders import demo
+from orders.imports.services import (
+    order_import_apply,
+    order_import_check,
+    order_import_create,
+    order_import_start_apply,
+)
 from orders.models import Order, OrderStatus, PullRun
-from orders.services import order_import_apply, order_import_check, order_import_create, order_import_start_apply
 from stores import demo as stores_demo
 from stores.authorization import store_authorization_complete, store_authorization_start
 from stores.models import Platform, Store

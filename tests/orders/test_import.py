@@ -13,9 +13,14 @@ from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 
 from mapping.models import Mapping
-from orders import orderfile
+from orders.imports import format as orderfile
+from orders.imports.services import (
+    order_import_apply,
+    order_import_check,
+    order_import_create,
+    order_import_start_apply,
+)
 from orders.models import Logistics, Order, OrderImport, OrderStatus, PlatformOrder
-from orders.services import order_import_apply, order_import_check, order_import_create, order_import_start_apply
 from stores.models import Platform
 from tests.catalog.factories import ItemFactory, WarehouseFactory
 from tests.distribution.factories import owner_of

@@ -10,15 +10,10 @@ from django.db import connection
 
 from mapping.models import Mapping, SeenSku
 from mapping.services import mapping_create
+from orders.ingest import Outcome, orders_reevaluate_pending, platform_order_ingest, platform_orders_ingest
 from orders.models import Disposition, IngestionError, Order, OrderEvent, OrderStatus, PlatformOrder
 from orders.rules import verdict
-from orders.services import (
-    Outcome,
-    order_transition,
-    orders_reevaluate_pending,
-    platform_order_ingest,
-    platform_orders_ingest,
-)
+from orders.state import order_transition
 from stores.platforms.base import (
     CancelStatus,
     FinancialStatus,

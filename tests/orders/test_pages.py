@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from distribution.models import Role
 from orders.models import Logistics, Order, OrderEvent, OrderStatus, PullRun
-from orders.services import order_transition
+from orders.state import order_transition
 from tests.catalog.factories import WarehouseFactory
 from tests.distribution.factories import MembershipFactory, UserFactory, owner_of
 from tests.orders.factories import OrderFactory, OrderLineFactory, PlatformOrderFactory
@@ -218,7 +218,7 @@ def test_sync_page_has_sync_now_and_refuses_a_range_over_90_days(signed_in, stor
 
 def test_cancelling_an_order_waiting_for_a_mapping_updates_the_unmapped_queue(signed_in, store):
     from mapping.models import SeenSku
-    from orders.services import waiting_refresh
+    from orders.ingest import waiting_refresh
 
     waiting = make_order(store, status=OrderStatus.PENDING_MAPPING, missing_skus=["NEW-SKU"])
     waiting_refresh(store=store)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mapping.models import Mapping
-from orders import pull, services
+from orders import ingest, pull
 from orders.models import IngestionError, Order, PlatformOrder, PullRun, StorePullState, WebhookDelivery
 from sandbox import shopify as sandbox_shopify
 from sandbox.models import SandboxShop
@@ -127,7 +127,7 @@ def test_pulling_twice_creates_nothing_new_and_reads_from_the_cursor_minus_the_o
 )
 def test_a_fault_mid_pull_loses_nothing_and_leaves_the_cursor(store, sandbox, monkeypatch, fault):
     create_orders(sandbox, 25)
-    real_ingest = services.platform_orders_ingest
+    real_ingest = ingest.platform_orders_ingest
     calls = []
 
     def ingest_then_break_the_platform(**kwargs):
@@ -137,14 +137,14 @@ def test_a_fault_mid_pull_loses_nothing_and_leaves_the_cursor(store, sandbox, mo
             sandbox.control(SHOP, **fault)
         return result
 
-    monkeypatch.setattr(services, "platform_orders_ingest", ingest_then_break_the_platform)
+    monkeypatch.setattr(ingest, "platform_orders_ingest", ingest_then_break_the_platform)
     failed = run_pull(store, page_size=10, http=quick_http(attempts=3))
     assert failed.status == PullRun.Status.FAILED
     assert PlatformOrder.objects.count() == 10  # the first page is committed
     assert cursor(store) == {}  # ...but the cursor did not move
     store.refresh_from_db()
     assert store.last_pull_result == Store.PullResult.FAILED
-    monkeypatch.setattr(services, "platform_orders_ingest", real_ingest)
+    monkeypatch.setattr(ingest, "platform_orders_ingest", real_ingest)
     sandbox.control(SHOP, fail_next_500=0, fail_next_429=0)
     recovered = run_pull(store, page_size=10)
     assert recovered.status == PullRun.Status.SUCCEEDED

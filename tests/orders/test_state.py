@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
-from orders.models import ORDER_TRANSITIONS, Order, OrderEvent, OrderStatus
-from orders.services import IllegalTransition, order_transition
+from orders.models import Order, OrderEvent, OrderStatus
+from orders.state import ORDER_TRANSITIONS, IllegalTransition, order_transition
 from tests.conftest import using_postgres
 from tests.orders.factories import OrderFactory
 

@@ -28,8 +28,7 @@ from openpyxl.styles import Font
 from python_calamine import CalamineWorkbook
 
 from distribution.errors import ApplicationError
-
-from .countries import country_code as _country_code
+from orders.countries import country_code as _country_code
 
 STORE, ORDER_NO, ORDER_DATE, SKU, QUANTITY = "Store", "Order No", "Order Date", "SKU", "Quantity"
 RECIPIENT, PHONE, EMAIL, COUNTRY, PROVINCE = "Recipient", "Phone", "Email", "Country", "State/Province"

@@ -1,0 +1,59 @@
+"""The order's timeline: one function per kind of entry, so every entry of a kind reads
+the same wherever it is written. Status moves are written by `orders.state` through
+`status_moved`; the rest are notes on the order (a flag, a platform change, a re-route).
+"""
+
+from django.utils.translation import gettext as _
+
+from distribution.state import clip
+
+from .models import Order, OrderEvent, PlatformOrder
+
+_SOURCE_LABELS = dict(PlatformOrder.Source.choices)
+
+
+def source_label(po: PlatformOrder) -> str:
+    return str(_SOURCE_LABELS.get(po.source, po.source))
+
+
+def created_message(po: PlatformOrder, missing: list) -> str:
+    message = _("Created from platform order %(number)s (%(source)s).") % {
+        "number": po.display_number or po.external_id,
+        "source": source_label(po),
+    }
+    if missing:
+        message += " " + _("Waiting for a mapping of: %(skus)s.") % {"skus": ", ".join(missing)}
+    return message
+
+
+def created(order: Order, po: PlatformOrder, missing: list) -> OrderEvent:
+    """The first entry of an order made from a platform order (unsaved: orders are made in bulk)."""
+    return OrderEvent(to_status=order.status, message=clip(created_message(po, missing)))
+
+
+def status_moved(order: Order, from_status: str, to_status: str, actor, message: str, data: dict) -> OrderEvent:
+    """A status move (written by ORDER_MACHINE in the move's transaction)."""
+    return OrderEvent.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        message=clip(message),
+        data=data or {},
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+
+
+def platform_change_flagged(order: Order, changes: list[str]) -> OrderEvent:
+    """The platform changed the order in a way the distributor must look at (order.platform_change_flag)."""
+    return OrderEvent.objects.create(
+        order=order, message=order.platform_change_flag, data={"platform_changes": changes}
+    )
+
+
+def lines_rewritten(order: Order, message: str) -> OrderEvent:
+    """The order's lines were rebuilt (items or quantities changed on the platform, a mapping arrived)."""
+    return OrderEvent.objects.create(order=order, message=clip(message))
+
+
+def address_updated(order: Order) -> OrderEvent:
+    return OrderEvent.objects.create(order=order, message=_("Shipping address updated from the platform."))

@@ -1,0 +1,95 @@
+"""Which stores are due, beat's sweep that queues their pulls, and [Sync now].
+
+Beat runs `pull_sweep` every minute: each authorized API store whose pull interval has
+passed since its last pull gets a queued PullRun and a task (at most once while that
+task waits in the queue: StorePullState.enqueued_at).
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from distribution.errors import ApplicationError
+from distribution.models import Membership, Section
+from distribution.tenancy import ensure_can_act
+from orders.models import PullRun, StorePullState
+from stores.models import Store
+
+from .lease import ensure_state
+
+logger = logging.getLogger(__name__)
+
+# A queued pull whose task never started (a lost message) is queued again after this.
+QUEUE_STALE = timedelta(minutes=15)
+# Stores queued per sweep (one small INSERT and one task each); the next minute takes the rest.
+SWEEP_LIMIT = 500
+
+
+def stores_due(*, now=None):
+    """Authorized API stores whose pull interval has passed since their last pull."""
+    now = now or timezone.now()
+    due_at = ExpressionWrapper(F("last_pull_at") + F("pull_interval"), output_field=DateTimeField())
+    return (
+        Store.objects.pullable()
+        .annotate(due_at=due_at)
+        .filter(Q(last_pull_at__isnull=True) | Q(due_at__lte=now))
+        .order_by(F("last_pull_at").asc(nulls_first=True), "pk")
+    )
+
+
+def pull_sweep(*, now=None, limit: int = SWEEP_LIMIT) -> list[PullRun]:
+    """Queue a pull of every due store that is not queued already; returns the new runs."""
+    from orders.tasks import pull_store
+
+    now = now or timezone.now()
+    runs = []
+    for store in list(stores_due(now=now)[:limit]):
+        ensure_state(store)
+        claimed = (
+            StorePullState.objects.filter(store=store, lease_until__isnull=True)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - QUEUE_STALE))
+            .update(enqueued_at=now)
+        )
+        if not claimed:
+            continue
+        run = PullRun.objects.create(store=store, trigger=PullRun.Trigger.SCHEDULE)
+        transaction.on_commit(lambda run_id=run.pk: pull_store.delay(run_id))
+        runs.append(run)
+    return runs
+
+
+def pull_request(*, actor: Membership, store: Store, date_from=None, date_to=None) -> PullRun:
+    """[Sync now]: pull the store in the background, optionally only a date range (≤ 90 days)."""
+    from orders.tasks import pull_store
+
+    ensure_can_act(actor, Section.ORDERS)
+    if store.distributor_id != actor.distributor_id or store.removed_at is not None:
+        raise ApplicationError(_("Not found."))
+    if not store.has_api:
+        raise ApplicationError(_("This store has no API: its orders come by importing an order file."))
+    if store.status != Store.Status.AUTHORIZED:
+        raise ApplicationError(
+            _("The store “%(name)s” is %(status)s; authorize it again first.")
+            % {"name": store.name, "status": store.get_status_display()}
+        )
+    busy = PullRun.objects.filter(
+        store=store,
+        trigger=PullRun.Trigger.MANUAL,
+        status__in=[PullRun.Status.QUEUED, PullRun.Status.RUNNING],
+        created_at__gte=timezone.now() - QUEUE_STALE,
+    ).first()
+    if busy is not None:
+        return busy
+    run = PullRun.objects.create(
+        store=store,
+        trigger=PullRun.Trigger.MANUAL,
+        date_from=date_from,
+        date_to=date_to,
+        requested_by=actor.user,
+    )
+    transaction.on_commit(lambda: pull_store.delay(run.pk))
+    return run
