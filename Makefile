@@ -19,6 +19,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
+	$(BIN)/python manage.py sandbox_seed
 	$(BIN)/python manage.py seed_demo
 
 # Web on 127.0.0.1:8000, a Celery worker and beat, in the foreground; Ctrl-C stops all three.
@@ -28,6 +29,7 @@ run: seed
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format .

@@ -42,11 +42,6 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.pull_due_stores",
         "schedule": float(os.environ.get("PULL_SWEEP_SECONDS", "60")),
     },
-    # Demo only: a no-op unless SANDBOX_ENABLED (orders/demo.py).
-    "orders-demo-sandbox-trickle": {
-        "task": "orders.tasks.demo_sandbox_trickle",
-        "schedule": float(os.environ.get("SANDBOX_TRICKLE_SECONDS", "180")),
-    },
 }
 app.autodiscover_tasks()
 

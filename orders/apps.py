@@ -1,8 +1,10 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from distribution.apps import DemoSeeding
 
-class OrdersConfig(AppConfig):
+
+class OrdersConfig(DemoSeeding, AppConfig):
     name = "orders"
     verbose_name = _("Orders")
 

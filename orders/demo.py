@@ -1,25 +1,20 @@
-"""Orders demo: an example order file for the no-API store, and the sandbox order trickle.
+"""Orders demo: an example order file for the no-API store.
 
 - `seed` writes an example order file (xlsx and csv, the template's columns) for the
   demo distributor's store without an API to var/demo/order-import-example.xlsx (and
   .csv): [Orders] > [Import orders], choose the store, upload it. Two orders of the guide's
   serum (one with two lines) and one with a SKU that has no mapping yet, which waits in
   "pending mapping" until it is mapped.
-- `trickle` (beat, every few minutes, only with SANDBOX_ENABLED) asks the
-  sandbox, over its own HTTP control endpoint, to place a new order in each of the demo
-  distributor's authorized sandbox Shopify and Amazon shops, with the SKUs mapped for
-  that store, so a newcomer watches orders arrive through the scheduled pull. Orders
-  stay "awaiting payment" until payment is built.
+- New sandbox orders while the demo runs come from the sandbox itself
+  (`manage.py sandbox_trickle`, started by `make run`); this app only pulls them.
 
 Idempotent: the file is rewritten with the same content; nothing else is stored.
 """
 
 import csv
 import logging
-import random
 from pathlib import Path
 
-import requests
 from django.conf import settings
 from openpyxl import Workbook
 
@@ -93,59 +88,9 @@ def seed(stdout) -> None:
         stdout.write(
             f"Orders: an example order file for “{offline.name}” is at {xlsx_path} (and .csv): Orders > Import orders."
         )
-    sandbox_stores = [
-        store for store in Store.objects.pullable().filter(distributor=distributor) if _sandbox_url(store)
-    ]
-    if sandbox_stores:
+    pullable = Store.objects.pullable().filter(distributor=distributor).count()
+    if pullable:
         stdout.write(
-            f"Orders: {len(sandbox_stores)} sandbox store(s) receive a new order every few minutes "
-            "while the worker and beat run; they are pulled on schedule (Orders > Store sync)."
+            f"Orders: {pullable} store(s) with an API are pulled on schedule while the worker and beat run "
+            "(Orders > Store sync)."
         )
-
-
-# --- the sandbox trickle ------------------------------------------------------------------
-
-
-def _sandbox_url(store: Store) -> str | None:
-    """The sandbox control endpoint for a store whose API is the sandbox's, else None."""
-    base = getattr(settings, "SANDBOX_BASE_URL", "")
-    if not (settings.SANDBOX_ENABLED and base):
-        return None
-    if store.platform == Platform.SHOPIFY and settings.SHOPIFY_API_BASE.startswith(base):
-        return settings.SHOPIFY_API_BASE.format(shop=store.shop_domain) + "/_sandbox/control"
-    if (
-        store.platform == Platform.AMAZON
-        and store.seller_id
-        and getattr(settings, "AMAZON_SP_API_BASE", "").startswith(base)
-    ):
-        return f"{base}/amazon/_sandbox/{store.seller_id}/control"
-    return None
-
-
-def trickle(*, rng: random.Random | None = None) -> int:
-    """Place one new sandbox order in each authorized demo sandbox store; returns how many."""
-    if not settings.SANDBOX_ENABLED:
-        return 0
-    distributor = _demo_distributor()
-    if distributor is None:
-        return 0
-    from mapping.models import Mapping
-
-    rng = rng or random.Random()  # noqa: S311 (demo data)
-    placed = 0
-    for store in Store.objects.pullable().filter(distributor=distributor):
-        url = _sandbox_url(store)
-        if url is None:
-            continue
-        skus = list(Mapping.objects.filter(store=store).values_list("store_sku", flat=True)[:20]) or [GUIDE_SKU]
-        if rng.random() < 0.15:
-            skus.append(UNMAPPED_SKU)  # now and then an order waits for a mapping
-        body = {"create_orders": 1, "skus": skus}
-        if store.platform == Platform.AMAZON:
-            body.update(marketplace=store.marketplace_id, country=store.site)
-        try:
-            requests.post(url, json=body, timeout=10).raise_for_status()
-            placed += 1
-        except requests.RequestException as exc:
-            logger.info("sandbox trickle for store %s: %s", store.pk, exc)
-    return placed

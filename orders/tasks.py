@@ -69,11 +69,3 @@ def pull_store(run_id: int) -> str:
     if run is None:
         return "gone"
     return pull.pull_run_execute(run=run).status
-
-
-@shared_task(**IDEMPOTENT_TASK)
-def demo_sandbox_trickle() -> int:
-    """Demo only (SANDBOX_ENABLED): a new sandbox order in each demo sandbox store."""
-    from . import demo
-
-    return demo.trickle()

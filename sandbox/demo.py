@@ -11,6 +11,7 @@ Like the rest of the sandbox, this reads settings only: it imports none of our a
 Idempotent: a shop that exists keeps its tokens and orders; nothing is added twice.
 """
 
+import random
 import secrets
 
 from django.conf import settings
@@ -87,3 +88,41 @@ def seed(stdout) -> None:
             made.append(f"{platform} {shop.domain} ({shop.orders.count()} orders)")
     if made:
         stdout.write(f"Sandbox: demo shops {'; '.join(made)}.")
+
+
+# --- the trickle: new orders while the demo runs -----------------------------------------
+
+# Now and then a buyer orders something the distributor has not mapped yet: that order
+# waits in "pending mapping" on the platform's side of the demo.
+SURPRISE_SKU = "MY-GIFT-BOX-01"
+SURPRISE_SHARE = 0.15
+
+
+def trickle(*, rng: random.Random | None = None) -> int:
+    """One new order in each demo shop (its SKUs, now and then a surprise); returns how many.
+
+    The shops' platforms then behave as they would for a real new order (Shopify sends
+    its webhooks); our scheduled pull brings the orders in. Nothing here knows our apps.
+    """
+    if not getattr(settings, "SANDBOX_ENABLED", False):
+        return 0
+    rng = rng or random.Random()  # noqa: S311 (demo data)
+    placed = 0
+    for platform, spec in (getattr(settings, "SANDBOX_DEMO_SHOPS", {}) or {}).items():
+        skus = list(spec.get("skus") or [])
+        if rng.random() < SURPRISE_SHARE:
+            skus.append(SURPRISE_SKU)
+        seed = rng.randrange(2**31)
+        if platform == shopify.PLATFORM:
+            shop = SandboxShop.objects.filter(platform=platform, domain=spec["shop_domain"]).first()
+            if shop is not None:
+                placed += len(shopify.orders_create_random(shop, count=1, skus=skus, seed=seed))
+        elif platform == amazon.PLATFORM:
+            shop = SandboxShop.objects.filter(platform=platform, domain=spec["seller_id"]).first()
+            if shop is not None:
+                placed += len(
+                    amazon.orders_create_random(
+                        shop, count=1, marketplace=spec.get("marketplace_id", ""), skus=skus, seed=seed
+                    )
+                )
+    return placed

@@ -1,8 +1,10 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from distribution.apps import DemoSeeding
 
-class StoresConfig(AppConfig):
+
+class StoresConfig(DemoSeeding, AppConfig):
     name = "stores"
     verbose_name = _("Stores")
 

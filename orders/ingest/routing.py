@@ -25,6 +25,7 @@ from orders.models import (
     PlatformOrder,
 )
 from orders.pricing import order_costs
+from orders.state import ORDER_MACHINE
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +133,9 @@ def build_orders(po: PlatformOrder, store, resolved: Mapping[str, Item]):
             store_id=store.pk,
             platform_order_id=po.pk,
             number=new_order_number(),
-            status=OrderStatus.PENDING_MAPPING if missing else OrderStatus.AWAITING_PAYMENT,
+            status=ORDER_MACHINE.initial_status(
+                OrderStatus.PENDING_MAPPING if missing else OrderStatus.AWAITING_PAYMENT
+            ),
             warehouse_id=warehouse.pk if warehouse else None,
             missing_skus=missing,
             logistics=logistics_of(po),

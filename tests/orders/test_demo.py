@@ -1,5 +1,4 @@
-"""Orders demo: the example order file imports into the no-API store; the sandbox trickle
-places orders that the scheduled pull then brings in."""
+"""Orders demo: the example order file imports into the no-API store."""
 
 import io
 
@@ -17,11 +16,9 @@ from orders.imports.services import (
     order_import_create,
     order_import_start_apply,
 )
-from orders.models import Order, OrderStatus, PullRun
+from orders.models import Order, OrderStatus
 from stores import demo as stores_demo
-from stores.authorization import store_authorization_complete, store_authorization_start
 from stores.models import Platform, Store
-from tests.sandbox_helpers import ShopifySandbox
 
 
 def _seed():
@@ -61,36 +58,3 @@ def test_demo_example_file_imports_into_the_no_api_store(settings, tmp_path):
     assert (jp.postal_code, jp.country, jp.warehouse.code) == ("100-0001", "JP", "JP-TYO")
     _seed()  # idempotent
     assert Store.objects.filter(platform=Platform.OTHER).count() == 1
-
-
-@pytest.mark.django_db
-def test_trickle_does_nothing_outside_the_sandbox_demo(settings):
-    settings.SANDBOX_ENABLED = False
-    assert demo.trickle() == 0
-
-
-@pytest.mark.django_db(transaction=True)
-def test_trickle_places_sandbox_orders_that_the_scheduled_pull_brings_in(live_server, settings):
-    from orders import pull
-
-    settings.SANDBOX_BASE_URL = f"{live_server.url}/sandbox"
-    settings.SHOPIFY_API_BASE = f"{live_server.url}/sandbox/shopify/{{shop}}"
-    _seed()
-    owner = distribution_demo.demo_distributor().memberships.get(role=Role.OWNER)
-    outcome = store_authorization_start(
-        actor=owner,
-        platform="shopify",
-        form={"name": "Demo US", "site": "US", "currency": "USD", "shop_domain": "demo-us.myshopify.com"},
-        redirect_uri="http://testserver/stores/authorize/shopify/callback/",
-    )
-    params = ShopifySandbox(live_server.url).consent(outcome.redirect_url)
-    store = store_authorization_complete(actor=owner, platform="shopify", params=params)
-    Mapping.objects.create(
-        store=store, store_sku=demo.GUIDE_SKU, item=catalog_demo.Item.objects.get(item_id="LS228800001-01-01")
-    )
-    assert demo.trickle() == 1
-    assert demo.trickle() == 1
-    runs = pull.pull_sweep()
-    assert [run.store_id for run in runs] == [store.pk]
-    assert PullRun.objects.get(pk=runs[0].pk).status == PullRun.Status.SUCCEEDED
-    assert Order.objects.filter(store=store).count() == 2

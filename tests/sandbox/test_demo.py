@@ -1,7 +1,7 @@
-"""`manage.py seed_demo` with the sandbox: the demo distributor's US Shopify and JP Amazon
-stores come authorized against sandbox shops that hold orders of the guide's serum; the
-scheduled pull turns them into distribution orders routed by site, over real HTTP
-(live_server), and the orders demo's trickle adds more."""
+"""`manage.py sandbox_seed` then `seed_demo` (what `make run` runs): the demo distributor's
+US Shopify and JP Amazon stores come authorized against sandbox shops that hold orders of
+the guide's serum; the scheduled pull turns them into distribution orders routed by site,
+over real HTTP (live_server), and the sandbox's trickle adds more."""
 
 import io
 import random
@@ -13,9 +13,9 @@ from django.core.management import call_command
 from distribution.demo import demo_distributor
 from distribution.models import Distributor, Role
 from mapping.models import Mapping
-from orders import demo as orders_demo
 from orders import pull
 from orders.models import Order, OrderLine, OrderStatus, PullRun
+from sandbox import demo as sandbox_demo_module
 from sandbox.models import SandboxOrder, SandboxShop, SandboxToken
 from stores.models import Platform, Store, StoreEvent
 
@@ -64,6 +64,7 @@ def sandbox_demo(live_server, settings, tmp_path):
 
 def seed_demo() -> str:
     out = io.StringIO()
+    call_command("sandbox_seed", stdout=out)
     call_command("seed_demo", stdout=out)
     return out.getvalue()
 
@@ -136,8 +137,8 @@ def test_seed_demo_connects_sandbox_stores_that_the_pull_routes_by_site(sandbox_
     jp.refresh_from_db()
     assert jp.credentials["refresh_token"] == "Atzr|test-demo-refresh-token" and jp.credentials["access_token"]
 
-    # when the orders demo's trickle places an order in each shop, and the stores are synced
-    assert orders_demo.trickle(rng=random.Random(7)) == 2
+    # when the sandbox's trickle places an order in each shop, and the stores are synced
+    assert sandbox_demo_module.trickle(rng=random.Random(7)) == 2
     owner = demo_distributor().memberships.get(role=Role.OWNER)
     for store in (us, jp):
         run = pull.pull_request(actor=owner, store=store)
@@ -155,3 +156,26 @@ def test_seed_demo_without_the_sandbox_makes_no_sandbox_shops_or_stores(sandbox_
     seed_demo()
     assert set(demo_stores()) == {Platform.OTHER}
     assert not SandboxShop.objects.exists() and not SandboxToken.objects.exists()
+
+
+def test_sandbox_trickle_does_nothing_with_the_sandbox_off(sandbox_demo, settings):
+    seed_demo()
+    settings.SANDBOX_ENABLED = False
+    before = SandboxOrder.objects.count()
+    assert sandbox_demo_module.trickle() == 0
+    out = io.StringIO()
+    call_command("sandbox_seed", stdout=out)
+    assert "disabled" in out.getvalue()
+    assert SandboxOrder.objects.count() == before
+
+
+def test_sandbox_trickle_command_places_one_order_per_demo_shop(sandbox_demo):
+    seed_demo()
+    before = SandboxOrder.objects.count()
+    out = io.StringIO()
+    call_command("sandbox_trickle", "--once", stdout=out)
+    assert "2 new order(s)" in out.getvalue()
+    assert SandboxOrder.objects.count() == before + 2
+    # and the new orders are pulled like any other
+    runs = pull.pull_sweep()
+    assert {PullRun.objects.get(pk=run.pk).status for run in runs} == {"succeeded"}

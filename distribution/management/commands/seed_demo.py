@@ -1,18 +1,20 @@
 """Demo data for a newcomer: a staff user and a demo distributor, printed credentials.
 
-Idempotent: run it any number of times. Each app that has demo data offers
-`<app>.demo.seed(stdout)`; they run in dependency order after the core's.
+Idempotent: run it any number of times. Every installed app whose AppConfig is a
+`DemoSeeding` config seeds its own demo rows, in INSTALLED_APPS order (which is the order of
+the layers: the core first, then catalog, stores, mapping, orders ...). The command
+names no app, so the core imports none of the apps above it.
+
+The sandbox (the outside world) seeds its demo shops with its own command,
+`manage.py sandbox_seed`, which `make run` runs first.
 """
 
-from importlib import import_module
-
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-# The sandbox (the outside world's demo shops, only with SANDBOX_ENABLED) comes before the
-# stores that connect to its shops.
-DEMO_APPS = ["distribution", "catalog", "sandbox", "stores", "mapping", "orders", "finance", "fulfillment"]
+from distribution.apps import DemoSeeding
 
 
 class Command(BaseCommand):
@@ -28,15 +30,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG and not options["allow_production"]:
             raise CommandError("seed_demo creates users with public passwords; refusing with DEBUG off.")
-        for app in DEMO_APPS:
-            if app == "sandbox" and not settings.SANDBOX_ENABLED:
-                continue
-            try:
-                module = import_module(f"{app}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app}.demo":
-                    raise
-                continue
-            with transaction.atomic():
-                module.seed(stdout=self.stdout)
+        for config in apps.get_app_configs():
+            if isinstance(config, DemoSeeding):
+                with transaction.atomic():
+                    config.seed_demo(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
