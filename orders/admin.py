@@ -163,9 +163,25 @@ class PullRunAdmin(admin.ModelAdmin):
 
 @admin.register(StorePullState)
 class StorePullStateAdmin(admin.ModelAdmin):
-    list_display = ["store", "lease_owner", "lease_until", "enqueued_at"]
+    list_display = ["store", "pull_interval", "last_pull_at", "last_result", "last_order_count", "lease_until"]
+    list_filter = ["last_result"]
+    search_fields = ["store__name", "store__distributor__company_name"]
     list_select_related = ["store"]
-    readonly_fields = ["store"]
+    # Staff may change how often a store is pulled; the rest is the pull's own record.
+    readonly_fields = [
+        "store",
+        "cursor",
+        "last_pull_at",
+        "last_result",
+        "last_message",
+        "last_order_count",
+        "lease_owner",
+        "lease_until",
+        "enqueued_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(OrderImport)

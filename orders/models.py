@@ -13,6 +13,7 @@ OrderEvent, the order's timeline, and announces the move on commit).
 """
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -329,25 +330,43 @@ class WebhookDelivery(models.Model):
 
 
 class StorePullState(models.Model):
-    """The pull's lease on one store: at most one worker pulls a store at a time.
+    """Everything about pulling one store, in one row (orders/pull/ is its only writer):
+    the schedule, the cursor, the lease, and the last result the store pages show.
 
-    A worker takes the lease with one conditional UPDATE (free or expired -> mine), so
-    two workers or two beats racing for a store cannot both win; it renews the lease
-    after every page and gives it back at the end. A crashed worker's lease simply
-    expires. `enqueued_at` keeps the sweep from queueing a store again while its task
-    is still waiting in the queue.
+    - Schedule: the store is due `pull_interval` after `last_pull_at` (never pulled: due).
+    - Cursor: where the next pull starts; advanced only after the orders are committed.
+    - Lease: at most one worker pulls a store at a time. A worker takes the lease with
+      one conditional UPDATE (free or expired -> mine), so two workers or two beats
+      racing for a store cannot both win; it renews the lease after every page and gives
+      it back at the end. A crashed worker's lease simply expires. `enqueued_at` keeps
+      the sweep from queueing a store again while its task is still waiting in the queue.
+    The runs themselves (PullRun) are the history, one row per pull.
     """
+
+    class Result(models.TextChoices):
+        NEVER = "", _("Never pulled")
+        OK = "ok", _("OK")
+        FAILED = "failed", _("Failed")
 
     tenant_path = "store__distributor"
 
     store = models.OneToOneField("stores.Store", on_delete=models.CASCADE, primary_key=True, related_name="pull_state")
+    pull_interval = models.DurationField(_("pull interval"), default=timedelta(minutes=10))
+    cursor = models.JSONField(_("cursor"), default=dict, blank=True)
+    last_pull_at = models.DateTimeField(_("last pull at"), null=True, blank=True)
+    last_result = models.CharField(
+        _("last pull result"), max_length=8, choices=Result.choices, default=Result.NEVER, blank=True
+    )
+    last_message = models.CharField(_("last pull message"), max_length=500, blank=True)
+    last_order_count = models.PositiveIntegerField(_("orders in last pull"), default=0)
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("store pull lease")
-        verbose_name_plural = _("store pull leases")
+        verbose_name = _("store pull state")
+        verbose_name_plural = _("store pull states")
+        indexes = [models.Index(fields=["last_pull_at"], name="orders_pullstate_due")]
 
     def __str__(self) -> str:
         return f"pull lease of store {self.store_id}"

@@ -19,8 +19,8 @@ class StoreEventInline(admin.TabularInline):
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
-    list_display = ["name", "distributor", "platform", "site", "status", "has_credentials", "last_pull_at"]
-    list_filter = ["platform", "status", "site", "last_pull_result"]
+    list_display = ["name", "distributor", "platform", "site", "status", "has_credentials"]
+    list_filter = ["platform", "status", "site"]
     search_fields = ["name", "shop_domain", "site_url", "seller_id", "shop_id", "distributor__company_name"]
     autocomplete_fields = ["distributor"]
     # Status moves through services (with an event); credentials are never shown.
@@ -30,16 +30,12 @@ class StoreAdmin(admin.ModelAdmin):
         "authorized_at",
         "expires_at",
         "scopes",
-        "last_pull_at",
-        "last_pull_result",
-        "last_pull_message",
-        "last_pull_order_count",
         "created_by",
         "created_at",
         "updated_at",
         "removed_at",
     ]
-    exclude = ["credentials_encrypted", "pull_cursor", "external_key"]
+    exclude = ["credentials_encrypted", "external_key"]
     inlines = [StoreEventInline]
 
     @admin.display(description=_("credentials stored"), boolean=True)

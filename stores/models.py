@@ -7,9 +7,9 @@ a database dump shows shop identifiers but no token. Status changes go through
 row and writes a StoreEvent, so each store has a timeline of why it stopped working.
 
 A removed store is kept (soft delete, `removed_at`): its orders still point at it.
+How and when a store is pulled (schedule, cursor, lease, last result) is the orders
+app's business: orders.StorePullState, one row per store.
 """
-
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -53,11 +53,6 @@ class Store(models.Model):
         # Switched off by the distributor: never pulled, kept with its orders.
         DISABLED = "disabled", _("Disabled")
 
-    class PullResult(models.TextChoices):
-        NEVER = "", _("Never pulled")
-        OK = "ok", _("OK")
-        FAILED = "failed", _("Failed")
-
     distributor = models.ForeignKey(
         Distributor, on_delete=models.PROTECT, related_name="stores", verbose_name=_("distributor")
     )
@@ -88,16 +83,6 @@ class Store(models.Model):
     credentials_encrypted = models.TextField(blank=True, editable=False)
     scopes = models.CharField(_("granted scopes"), max_length=500, blank=True)
 
-    pull_interval = models.DurationField(_("pull interval"), default=timedelta(minutes=10))
-    # Owned by the pull: where the next pull starts; advanced only after orders are committed.
-    pull_cursor = models.JSONField(default=dict, blank=True, editable=False)
-    last_pull_at = models.DateTimeField(_("last pull at"), null=True, blank=True)
-    last_pull_result = models.CharField(
-        _("last pull result"), max_length=8, choices=PullResult.choices, default=PullResult.NEVER, blank=True
-    )
-    last_pull_message = models.CharField(_("last pull message"), max_length=500, blank=True)
-    last_pull_order_count = models.PositiveIntegerField(_("orders in last pull"), default=0)
-
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -118,7 +103,6 @@ class Store(models.Model):
                 name="store_one_live_connection_per_platform_shop",
             ),
         ]
-        indexes = [models.Index(fields=["status", "last_pull_at"], name="store_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_platform_display()} {self.site})"

@@ -10,8 +10,10 @@ from .platforms.base import client_class, registered_platforms
 
 
 def store_list(*, distributor: Distributor) -> QuerySet[Store]:
-    """The distributor's stores (removed ones are gone from the page; their orders stay)."""
-    return Store.objects.present().filter(distributor=distributor).order_by("name", "id")
+    """The distributor's stores (removed ones are gone from the page; their orders stay),
+    each with its pull state (the orders app's row, read by relation name only) for the
+    list's last-pull column, in the same query."""
+    return Store.objects.present().filter(distributor=distributor).select_related("pull_state").order_by("name", "id")
 
 
 def store_get(*, distributor: Distributor, store_id: int) -> Store:

@@ -119,19 +119,6 @@ def store_remove(*, actor: Membership, store: Store) -> Store:
     )
 
 
-@transaction.atomic
-def store_record_pull(*, store: Store, ok: bool, message: str = "", order_count: int = 0) -> Store:
-    """The result of one pull, shown on the store list."""
-    Store.objects.filter(pk=store.pk).update(
-        last_pull_at=timezone.now(),
-        last_pull_result=Store.PullResult.OK if ok else Store.PullResult.FAILED,
-        last_pull_message=_clip(message),
-        last_pull_order_count=order_count,
-    )
-    store.refresh_from_db(fields=["last_pull_at", "last_pull_result", "last_pull_message", "last_pull_order_count"])
-    return store
-
-
 @dataclass
 class RotationResult:
     rotated: int = 0

@@ -21,9 +21,9 @@ from orders.models import PlatformOrder, PullRun, StorePullState
 from orders.state import PULL_RUN_MACHINE
 from stores.models import Store
 from stores.platforms.base import PlatformError
-from stores.services import store_call, store_record_pull
+from stores.services import store_call
 
-from .lease import LeaseLost, lease_acquire, lease_release, lease_renew
+from .lease import LeaseLost, ensure_state, lease_acquire, lease_release, lease_renew
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ def _aware(day, end: bool = False) -> datetime:
 
 
 def _cursor_time(store: Store):
-    value = (store.pull_cursor or {}).get("updated_at")
+    state = StorePullState.objects.filter(store=store).only("cursor").first()
+    value = (state.cursor if state else {}).get("updated_at")
     try:
         return datetime.fromisoformat(value) if value else None
     except (TypeError, ValueError):
@@ -116,7 +117,7 @@ def pull_run_execute(*, run: PullRun, http=None, owner: str | None = None, page_
             store_call(store=store, operation=pull_pages, http=http)
         except (PlatformError, ApplicationError) as exc:
             # Committed pages stay (idempotent); the cursor does not move, so the next run re-reads.
-            store_record_pull(store=store, ok=False, message=str(exc), order_count=summary.created)
+            pull_result_record(store=store, ok=False, message=str(exc), order_count=summary.created)
             return _finish(run, PullRun.Status.FAILED, str(exc))
         if not ranged and summary.latest_update is not None:
             _cursor_save(store=store, owner=owner, latest=summary.latest_update)
@@ -126,10 +127,10 @@ def pull_run_execute(*, run: PullRun, http=None, owner: str | None = None, page_
             "changed": summary.updated,
             "failed": summary.failed,
         }
-        store_record_pull(store=store, ok=True, message=message, order_count=summary.created)
+        pull_result_record(store=store, ok=True, message=message, order_count=summary.created)
         return _finish(run, PullRun.Status.SUCCEEDED, message)
     except Exception as exc:
-        store_record_pull(store=store, ok=False, message=str(exc) or exc.__class__.__name__)
+        pull_result_record(store=store, ok=False, message=str(exc) or exc.__class__.__name__)
         _finish(run, PullRun.Status.FAILED, str(exc) or exc.__class__.__name__)
         raise
     finally:
@@ -142,8 +143,21 @@ def _cursor_save(*, store: Store, owner: str, latest) -> None:
     state = StorePullState.objects.select_for_update().get(store=store)
     if state.lease_owner != owner:
         raise LeaseLost(_("Another worker took over this store's pull."))
-    current = _cursor_time(Store.objects.only("pull_cursor").get(pk=store.pk))
+    current = _cursor_time(store)
     if current is not None and current >= latest:
         return
-    # Store.pull_cursor is owned by the pull (stores/models.py): only this function writes it.
-    Store.objects.filter(pk=store.pk).update(pull_cursor={"updated_at": latest.isoformat()})
+    # Only this function writes the cursor.
+    state.cursor = {"updated_at": latest.isoformat()}
+    state.save(update_fields=["cursor"])
+
+
+def pull_result_record(*, store: Store, ok: bool, message: str = "", order_count: int = 0) -> None:
+    """The result of one pull, shown on the store list and the sync page; the store is due
+    again `pull_interval` from now."""
+    ensure_state(store)
+    StorePullState.objects.filter(store=store).update(
+        last_pull_at=timezone.now(),
+        last_result=StorePullState.Result.OK if ok else StorePullState.Result.FAILED,
+        last_message=clip(message, 500),
+        last_order_count=order_count,
+    )

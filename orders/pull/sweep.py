@@ -32,12 +32,14 @@ SWEEP_LIMIT = 500
 def stores_due(*, now=None):
     """Authorized API stores whose pull interval has passed since their last pull."""
     now = now or timezone.now()
-    due_at = ExpressionWrapper(F("last_pull_at") + F("pull_interval"), output_field=DateTimeField())
+    due_at = ExpressionWrapper(
+        F("pull_state__last_pull_at") + F("pull_state__pull_interval"), output_field=DateTimeField()
+    )
     return (
         Store.objects.pullable()
         .annotate(due_at=due_at)
-        .filter(Q(last_pull_at__isnull=True) | Q(due_at__lte=now))
-        .order_by(F("last_pull_at").asc(nulls_first=True), "pk")
+        .filter(Q(pull_state__last_pull_at__isnull=True) | Q(due_at__lte=now))
+        .order_by(F("pull_state__last_pull_at").asc(nulls_first=True), "pk")
     )
 
 

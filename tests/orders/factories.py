@@ -3,7 +3,17 @@
 import factory
 from django.core.files.base import ContentFile
 
-from orders.models import IngestionError, Order, OrderEvent, OrderImport, OrderLine, OrderStatus, PlatformOrder, PullRun
+from orders.models import (
+    IngestionError,
+    Order,
+    OrderEvent,
+    OrderImport,
+    OrderLine,
+    OrderStatus,
+    PlatformOrder,
+    PullRun,
+    StorePullState,
+)
 from tests.distribution.factories import owner_of
 from tests.stores.factories import StoreFactory
 
@@ -67,6 +77,14 @@ class PullRunFactory(factory.django.DjangoModelFactory):
     trigger = PullRun.Trigger.MANUAL
 
 
+class StorePullStateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StorePullState
+        django_get_or_create = ("store",)
+
+    store = factory.SubFactory(StoreFactory)
+
+
 class IngestionErrorFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = IngestionError
@@ -86,4 +104,5 @@ FACTORIES = {
     OrderImport: OrderImportFactory,
     PullRun: PullRunFactory,
     IngestionError: IngestionErrorFactory,
+    StorePullState: StorePullStateFactory,
 }

@@ -18,12 +18,12 @@ from orders.models import IngestionError, Order, PlatformOrder, PullRun, StorePu
 from sandbox import shopify as sandbox_shopify
 from sandbox.models import SandboxShop
 from stores.authorization import store_authorization_complete, store_authorization_start
-from stores.models import Store
 from stores.platforms.base import PlatformHttp, RetryPolicy
 from stores.services import store_call
 from tests.catalog.factories import ItemFactory, WarehouseFactory
 from tests.conftest import using_postgres
 from tests.distribution.factories import owner_of
+from tests.orders.factories import StorePullStateFactory
 from tests.sandbox_helpers import ShopifySandbox, WebhookReceiver
 from tests.stores.factories import StoreFactory
 
@@ -84,7 +84,8 @@ def create_orders(sandbox, count):
 
 
 def cursor(store):
-    return Store.objects.get(pk=store.pk).pull_cursor
+    state = StorePullState.objects.filter(store=store).first()
+    return state.cursor if state else {}
 
 
 # --- the pull -----------------------------------------------------------------------------
@@ -98,8 +99,8 @@ def test_pull_takes_in_the_shops_orders_across_pages_and_moves_the_cursor(store,
     assert PlatformOrder.objects.filter(store=store).count() == 23
     assert Order.objects.filter(store=store, status="awaiting_payment").count() == 23
     assert cursor(store)["updated_at"]
-    store.refresh_from_db()
-    assert store.last_pull_result == Store.PullResult.OK and store.last_pull_order_count == 23
+    state = StorePullState.objects.get(store=store)
+    assert state.last_result == StorePullState.Result.OK and state.last_order_count == 23
     assert not StorePullState.objects.get(store=store).lease_owner  # the lease is given back
 
 
@@ -142,8 +143,7 @@ def test_a_fault_mid_pull_loses_nothing_and_leaves_the_cursor(store, sandbox, mo
     assert failed.status == PullRun.Status.FAILED
     assert PlatformOrder.objects.count() == 10  # the first page is committed
     assert cursor(store) == {}  # ...but the cursor did not move
-    store.refresh_from_db()
-    assert store.last_pull_result == Store.PullResult.FAILED
+    assert StorePullState.objects.get(store=store).last_result == StorePullState.Result.FAILED
     monkeypatch.setattr(ingest, "platform_orders_ingest", real_ingest)
     sandbox.control(SHOP, fail_next_500=0, fail_next_429=0)
     recovered = run_pull(store, page_size=10)
@@ -235,7 +235,8 @@ def test_two_concurrent_pulls_of_one_store_make_each_order_once(store, sandbox):
 
 def test_sweep_queues_each_due_store_once_and_pulls_it(store, sandbox):
     create_orders(sandbox, 3)
-    not_due = StoreFactory(distributor=store.distributor, last_pull_at=timezone.now())
+    not_due = StoreFactory(distributor=store.distributor)
+    StorePullStateFactory(store=not_due, last_pull_at=timezone.now())
     StoreFactory(distributor=store.distributor, platform="other")  # no API: never pulled
     assert list(pull.stores_due()) == [store]
     assert not_due not in pull.stores_due(now=timezone.now() + timedelta(minutes=5))

@@ -10,6 +10,7 @@ from django.utils import timezone
 from stores.models import Platform, Store, StoreAuthorization, StoreEvent
 from stores.services import store_transition
 from tests.distribution.factories import owner_of
+from tests.orders.factories import StorePullStateFactory
 from tests.sandbox_helpers import ShopifySandbox
 from tests.stores.factories import StoreFactory
 
@@ -40,8 +41,8 @@ def test_store_list_shows_status_badges_reasons_and_last_pull(browser, me):
     revoked = StoreFactory(distributor=me.distributor, name="Gone Store", status=Store.Status.REVOKED)
     Store.objects.filter(pk=revoked.pk).update(status_reason="Shopify no longer accepts the access token")
     pulled = StoreFactory(distributor=me.distributor, name="Pulled Store")
-    Store.objects.filter(pk=pulled.pk).update(
-        last_pull_at=timezone.now() - timedelta(minutes=3), last_pull_result="ok", last_pull_order_count=12
+    StorePullStateFactory(
+        store=pulled, last_pull_at=timezone.now() - timedelta(minutes=3), last_result="ok", last_order_count=12
     )
     StoreFactory(name="Someone else's store")
     # when
