@@ -8,6 +8,7 @@ under them, so a crash never loses one. Non-idempotent work must not use them.
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "distribution.settings")
 
@@ -41,6 +42,11 @@ app.conf.beat_schedule = {
     "orders-pull-due-stores": {
         "task": "orders.tasks.pull_due_stores",
         "schedule": float(os.environ.get("PULL_SWEEP_SECONDS", "60")),
+    },
+    # Nightly proof of the ledger's invariants (finance/audit.py); the admin shows the result.
+    "finance-check-ledger": {
+        "task": "finance.tasks.check_ledger_nightly",
+        "schedule": crontab(hour=int(os.environ.get("LEDGER_CHECK_HOUR", "3")), minute=17),
     },
 }
 app.autodiscover_tasks()

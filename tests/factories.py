@@ -4,6 +4,7 @@ tests/<app>/factories.py (and that module's FACTORIES) to be covered at once."""
 
 from tests.catalog import factories as catalog
 from tests.distribution import factories as distribution
+from tests.finance import factories as finance
 from tests.mapping import factories as mapping
 from tests.orders import factories as orders
 from tests.stores import factories as stores
@@ -14,4 +15,5 @@ FACTORIES_BY_MODEL = {
     **catalog.FACTORIES,
     **mapping.FACTORIES,
     **orders.FACTORIES,
+    **finance.FACTORIES,
 }
