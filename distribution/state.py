@@ -161,6 +161,71 @@ class StateMachine:
         transaction.on_commit(announce)
         return locked
 
+    @transaction.atomic
+    def move_many(
+        self,
+        instances: Iterable[models.Model],
+        to_status: str,
+        *,
+        actor=None,
+        message: str | Callable[[models.Model], str] = "",
+        data: dict | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> list[models.Model]:
+        """`move` for many rows of one model at once (a payment of a thousand orders):
+        the rows locked in primary-key order in one query, every move judged before any
+        is written (one refused move refuses them all), one UPDATE, the event rows in one
+        insert when the recorder offers `bulk`, one announcement per row on commit.
+        `message` may be a function of the row."""
+        rows = list(instances)
+        if not rows:
+            return []
+        model = type(rows[0])
+        locked = list(model.objects.select_for_update().filter(pk__in=[row.pk for row in rows]).order_by("pk"))
+        for row in locked:
+            from_status = getattr(row, self.status_field)
+            if not self.allowed(from_status, to_status):
+                raise self.refusal(row, from_status, to_status)
+        extra = dict(fields or {})
+        before = {row.pk: getattr(row, self.status_field) for row in locked}
+        values = {self.status_field: to_status, **extra}
+        if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+            from django.utils import timezone
+
+            values["updated_at"] = timezone.now()
+        model.objects.filter(pk__in=list(before)).update(**values)
+        texts = {row.pk: message(row) if callable(message) else message for row in locked}
+        bulk = getattr(self.record, "bulk", None)
+        for row in locked:
+            for name, value in values.items():
+                setattr(row, name, value)
+        if bulk is not None:
+            bulk([(row, before[row.pk], to_status, actor, texts[row.pk], data or {}) for row in locked])
+        else:
+            for row in locked:
+                self.record(row, before[row.pk], to_status, actor, texts[row.pk], data or {})
+        by_pk = {row.pk: row for row in locked}
+        for row in rows:
+            for name, value in values.items():
+                setattr(row, name, value)
+
+        def announce():
+            for row in locked:
+                payload = {
+                    "instance": by_pk[row.pk],
+                    "from_status": before[row.pk],
+                    "to_status": to_status,
+                    "actor": actor,
+                    "message": texts[row.pk],
+                    "data": data or {},
+                }
+                status_changed.send(sender=model, **payload)
+                for signal in self.signals:
+                    signal.send(sender=model, **payload)
+
+        transaction.on_commit(announce)
+        return locked
+
 
 _REGISTRY: list[StateMachine] = []
 

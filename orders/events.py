@@ -43,6 +43,26 @@ def status_moved(order: Order, from_status: str, to_status: str, actor, message:
     )
 
 
+def _status_moved_bulk(moves) -> list[OrderEvent]:
+    """Many status moves at once: (order, from, to, actor, message, data) each, one insert."""
+    return OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                order=order,
+                from_status=from_status,
+                to_status=to_status,
+                message=clip(message),
+                data=data or {},
+                actor=actor if getattr(actor, "pk", None) else None,
+            )
+            for order, from_status, to_status, actor, message, data in moves
+        ]
+    )
+
+
+status_moved.bulk = _status_moved_bulk
+
+
 def platform_change_flagged(order: Order, changes: list[str]) -> OrderEvent:
     """The platform changed the order in a way the distributor must look at (order.platform_change_flag)."""
     return OrderEvent.objects.create(

@@ -94,6 +94,8 @@ class OrderStatus(models.TextChoices):
     # Some lines have no mapping yet; the missing store SKUs are named on the order.
     PENDING_MAPPING = "pending_mapping", _("Pending mapping")
     AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    # Auto-pay is on but the balance does not cover it: paid when a top-up lands.
+    AWAITING_FUNDS = "awaiting_funds", _("Awaiting funds")
     # Paid from the balance; stock reserved; waiting to be pushed to the warehouse.
     PAID = "paid", _("Paid")
     # Accepted by the warehouse backend.
@@ -106,7 +108,9 @@ class OrderStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Split or merged")
 
 
-UNPAID_STATUSES = frozenset({OrderStatus.PENDING_MAPPING, OrderStatus.AWAITING_PAYMENT})
+UNPAID_STATUSES = frozenset({OrderStatus.PENDING_MAPPING, OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_FUNDS})
+# Orders that may be paid (if nothing else stands in the way: see orders/actions/pay.py).
+PAYABLE_STATUSES = frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_FUNDS})
 
 
 class Logistics(models.TextChoices):

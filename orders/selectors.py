@@ -19,6 +19,7 @@ from .models import IngestionError, Order, OrderEvent, OrderImport, OrderLine, O
 STATUS_TABS = [
     OrderStatus.PENDING_MAPPING,
     OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.AWAITING_FUNDS,
     OrderStatus.PAID,
     OrderStatus.AT_WAREHOUSE,
     OrderStatus.SHIPPED,

@@ -25,7 +25,8 @@ _O = OrderStatus
 # cancels at the warehouse (fulfilment does that before calling the transition).
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     _O.PENDING_MAPPING: frozenset({_O.AWAITING_PAYMENT, _O.CANCELLED, _O.SUPERSEDED}),
-    _O.AWAITING_PAYMENT: frozenset({_O.PENDING_MAPPING, _O.PAID, _O.CANCELLED, _O.SUPERSEDED}),
+    _O.AWAITING_PAYMENT: frozenset({_O.PENDING_MAPPING, _O.AWAITING_FUNDS, _O.PAID, _O.CANCELLED, _O.SUPERSEDED}),
+    _O.AWAITING_FUNDS: frozenset({_O.AWAITING_PAYMENT, _O.PENDING_MAPPING, _O.PAID, _O.CANCELLED, _O.SUPERSEDED}),
     _O.PAID: frozenset({_O.AT_WAREHOUSE, _O.CANCELLED}),
     _O.AT_WAREHOUSE: frozenset({_O.SHIPPED, _O.PICKED_UP, _O.CANCELLED}),
     _O.SHIPPED: frozenset(),

@@ -3,6 +3,7 @@ the order file import (guide step 6) and [Sync now] for API stores."""
 
 import io
 import json
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,10 +22,12 @@ from catalog.models import Warehouse
 from distribution.errors import ApplicationError
 from distribution.models import Section
 from distribution.tenancy import PortalView
+from finance.ledger import InsufficientFunds
 from stores.selectors import store_get, store_list
 
 from . import pull, selectors
-from .actions import orders_cancel
+from .actions import orders_cancel, orders_pay, orders_pay_quote, pay_refusal
+from .actions.pay import PAY_LIMIT
 from .forms import OrderFilterForm, OrderImportForm, SyncNowForm
 from .imports import format as orderfile
 from .imports import services as imports
@@ -33,6 +36,7 @@ from .models import OrderImport, OrderStatus, PullRun
 STATUS_BADGES = {
     OrderStatus.PENDING_MAPPING: "text-bg-warning",
     OrderStatus.AWAITING_PAYMENT: "text-bg-info",
+    OrderStatus.AWAITING_FUNDS: "text-bg-warning",
     OrderStatus.CANCELLED: "text-bg-secondary",
     OrderStatus.SUPERSEDED: "text-bg-secondary",
 }
@@ -98,20 +102,15 @@ class OrderListView(OrdersView):
         orders = list(selectors.orders_for_ids(distributor=self.distributor, ids=ids).order_by("-created_at", "-id"))
         if action == "export":
             return _export_xlsx(orders)
+        if action == "pay":
+            return redirect(f"{reverse('orders:pay')}?ids={','.join(str(order.pk) for order in orders[:PAY_LIMIT])}")
         if action == "cancel":
             try:
                 result = orders_cancel(actor=self.membership, orders=orders)
             except ApplicationError as exc:
                 messages.error(request, str(exc))
                 return redirect(back)
-            if result.done:
-                messages.success(request, _("Cancelled: %(numbers)s.") % {"numbers": ", ".join(result.done)})
-            if result.refused:
-                messages.warning(
-                    request,
-                    _("Only unpaid orders can be cancelled here; left as they were: %(numbers)s.")
-                    % {"numbers": ", ".join(result.refused)},
-                )
+            _cancel_messages(request, result)
             return redirect(back)
         messages.error(request, _("Choose an action."))
         return redirect(back)
@@ -182,27 +181,100 @@ def _export_xlsx(orders) -> HttpResponse:
     return response
 
 
+def _cancel_messages(request, result) -> None:
+    if result.done:
+        messages.success(request, _("Cancelled: %(numbers)s.") % {"numbers": ", ".join(result.done)})
+    if result.refunded:
+        messages.info(
+            request,
+            _("Refunded to the balance what was paid for: %(numbers)s.") % {"numbers": ", ".join(result.refunded)},
+        )
+    for number, why in result.reasons:
+        messages.warning(request, _("%(number)s was not cancelled: %(why)s.") % {"number": number, "why": why})
+
+
 class OrderDetailView(OrdersView):
     def get(self, request, order_id: int):
         order = selectors.order_detail(distributor=self.distributor, order_id=order_id)
         raw = None
         if request.user.is_staff and order.platform_order_id:
             raw = json.dumps(order.platform_order.raw, indent=2, ensure_ascii=False, sort_keys=True)
-        return render(request, "orders/order_detail.html", {"order": order, "raw": raw})
+        context = {
+            "order": order,
+            "raw": raw,
+            "pay_refusal": pay_refusal(order),
+            "cancellable": order.is_unpaid or order.status == OrderStatus.PAID,
+        }
+        return render(request, "orders/order_detail.html", context)
 
     def post(self, request, order_id: int):
         order = selectors.order_detail(distributor=self.distributor, order_id=order_id)
         if request.POST.get("action") == "cancel":
             try:
-                result = orders_cancel(actor=self.membership, orders=[order])
+                result = orders_cancel(actor=self.membership, orders=[order], reason=request.POST.get("reason", ""))
             except ApplicationError as exc:
                 messages.error(request, str(exc))
             else:
-                if result.done:
-                    messages.success(request, _("Order %(number)s is cancelled.") % {"number": order.number})
-                else:
-                    messages.error(request, _("Only unpaid orders can be cancelled here."))
+                _cancel_messages(request, result)
         return redirect("orders:order_detail", order_id=order.pk)
+
+
+# --- paying (guide step 9) ---------------------------------------------------------------------
+
+
+class OrderPayView(OrdersView):
+    """The pay page: each order's cost, the total, the balance before and after; [Confirm
+    payment] posts one payment with the page's idempotency key, so a double submit or a
+    retried request charges once."""
+
+    def _orders(self, raw_ids: str):
+        ids = [int(part) for part in raw_ids.split(",") if part.strip().isdigit()][:PAY_LIMIT]
+        return list(
+            selectors.orders_for_ids(distributor=self.distributor, ids=ids)
+            .select_related("warehouse", "store")
+            .order_by("placed_at", "created_at", "id")
+        )
+
+    def get(self, request):
+        orders = self._orders(request.GET.get("ids", ""))
+        if not orders:
+            messages.error(request, _("Select at least one order to pay."))
+            return redirect("orders:order_list")
+        quote = orders_pay_quote(actor=self.membership, orders=orders)
+        return render(
+            request,
+            "orders/pay.html",
+            {
+                "quote": quote,
+                "ids": ",".join(str(o.pk) for o in quote.payable),
+                "key": uuid.uuid4().hex,
+                "currency": "USD",
+            },
+        )
+
+    def post(self, request):
+        orders = self._orders(request.POST.get("ids", ""))
+        key = request.POST.get("idempotency_key", "")
+        if not orders or not key.isalnum() or len(key) > 64:
+            messages.error(request, _("Select at least one order to pay."))
+            return redirect("orders:order_list")
+        try:
+            result = orders_pay(actor=self.membership, orders=orders, idempotency_key=f"pay:{key}")
+        except InsufficientFunds as exc:
+            messages.error(request, _("Nothing was charged: %(reason)s Top up your balance first.") % {"reason": exc})
+            return redirect(f"{reverse('orders:pay')}?ids={request.POST.get('ids', '')}")
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+            return redirect("orders:order_list")
+        if result.paid:
+            messages.success(
+                request,
+                _("Paid %(amount)s USD for %(n)d order(s): %(numbers)s.")
+                % {"amount": result.charged, "n": len(result.paid), "numbers": ", ".join(result.paid)},
+            )
+        for number, why in result.refused:
+            messages.warning(request, _("%(number)s was not paid: %(why)s.") % {"number": number, "why": why})
+        return redirect(f"{reverse('orders:order_list')}?status={OrderStatus.PAID}")
 
 
 # --- order file import ------------------------------------------------------------------------

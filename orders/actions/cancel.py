@@ -1,19 +1,30 @@
-"""Step 7: the distributor cancels orders."""
+"""Step 7: the distributor cancels orders.
+
+- unpaid (pending mapping, awaiting payment or funds) -> cancelled;
+- paid and not yet pushed to the warehouse -> cancelled, its stock released and what was
+  paid for it refunded to the balance (a reversing ledger transaction against the
+  payment; the refund's key is the order's, so a retry refunds once);
+- at the warehouse or shipped -> refused here: a pushed order is cancelled through the
+  warehouse first (fulfilment), a shipped one cannot be.
+
+Each order is cancelled in its own database transaction, under its row lock, so one
+refusal never undoes the others.
+"""
 
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from catalog.services import items_stock_release
 from distribution.errors import ApplicationError
 from distribution.models import Membership, Section
 from distribution.tenancy import ensure_can_act
+from finance import services as finance
 from orders.ingest.reevaluate import waiting_refresh
-from orders.models import (
-    Order,
-    OrderStatus,
-)
+from orders.models import Order, OrderLine, OrderStatus
 from orders.state import IllegalTransition, order_transition
 
 logger = logging.getLogger(__name__)
@@ -23,32 +34,71 @@ logger = logging.getLogger(__name__)
 class BulkResult:
     done: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    # (number, why) for each refused order.
+    reasons: list[tuple[str, str]] = field(default_factory=list)
+    refunded: list[str] = field(default_factory=list)
+
+    def refuse(self, number: str, why: str) -> None:
+        self.refused.append(number)
+        self.reasons.append((number, why))
 
 
-def orders_cancel(*, actor: Membership, orders: Iterable[Order]) -> BulkResult:
-    """Cancel unpaid orders (a paid order's cancellation refunds: that is finance's service)."""
+def _release_stock(order: Order) -> None:
+    quantities: dict[int, int] = {}
+    for item_id, quantity in OrderLine.objects.filter(order=order, item__isnull=False).values_list(
+        "item_id", "quantity"
+    ):
+        quantities[item_id] = quantities.get(item_id, 0) + quantity
+    if quantities:
+        items_stock_release(quantities=quantities, reference=order.number)
+
+
+def order_refund_key(order: Order) -> str:
+    return f"refund:cancel:{order.number}"
+
+
+def orders_cancel(*, actor: Membership, orders: Iterable[Order], reason: str = "") -> BulkResult:
+    """Cancel each order its state allows (see the module docstring); report the others."""
     ensure_can_act(actor, Section.ORDERS)
     result = BulkResult()
     waiting_stores = {}
+    why = " ".join(str(reason or "").split())
     for order in orders:
         if order.distributor_id != actor.distributor_id:
             raise ApplicationError(_("Not found."))
-        if not order.is_unpaid:
-            result.refused.append(order.number)
-            continue
+        message = _("Cancelled by %(email)s.") % {"email": actor.user.email}
+        if why:
+            message += " " + _("Reason: %(reason)s") % {"reason": why}
         try:
-            order_transition(
-                order=order,
-                to_status=OrderStatus.CANCELLED,
-                actor=actor.user,
-                message=_("Cancelled by %(email)s.") % {"email": actor.user.email},
-            )
-        except IllegalTransition:
-            result.refused.append(order.number)
-        else:
-            result.done.append(order.number)
-            if order.missing_skus:
-                waiting_stores[order.store_id] = order.store
+            with transaction.atomic():
+                locked = Order.objects.select_for_update().get(pk=order.pk)
+                if locked.status == OrderStatus.PAID:
+                    order_transition(order=locked, to_status=OrderStatus.CANCELLED, actor=actor.user, message=message)
+                    _release_stock(locked)
+                    finance.refund_post(
+                        distributor=actor.distributor,
+                        reference=locked.number,
+                        idempotency_key=order_refund_key(locked),
+                        actor=actor.user,
+                        reason=_("Order %(number)s cancelled") % {"number": locked.number},
+                    )
+                    result.refunded.append(locked.number)
+                elif locked.is_unpaid:
+                    order_transition(order=locked, to_status=OrderStatus.CANCELLED, actor=actor.user, message=message)
+                else:
+                    result.refuse(
+                        locked.number,
+                        _("it is %(status)s; only orders not yet at the warehouse are cancelled here")
+                        % {"status": locked.get_status_display().lower()},
+                    )
+                    continue
+        except (IllegalTransition, ApplicationError) as exc:
+            result.refuse(order.number, str(exc))
+            continue
+        order.refresh_from_db(fields=["status", "updated_at"])
+        result.done.append(order.number)
+        if order.missing_skus:
+            waiting_stores[order.store_id] = order.store
     for store in waiting_stores.values():
         waiting_refresh(store=store)  # a cancelled order no longer waits for a mapping
     return result

@@ -1,0 +1,245 @@
+"""Step 9: the distributor pays orders from the balance; auto-pay pays them as they come.
+
+Paying one order or many is one ledger payment (finance decides nothing about orders:
+it is told each order's number and cost), so a double submit or a retried request
+with the form's idempotency key charges once. Under the orders' row locks:
+
+1. each order must be payable (`pay_refusal`): awaiting payment (or funds), not
+   waiting for a mapping, not held, its cost known, in USD, its address inside the
+   warehouse's service area;
+2. its stock is reserved (an order whose items are not available is left unpaid,
+   with the reason, and the others go ahead);
+3. the balance is charged once for all of them, or for none: too little balance
+   refuses the whole payment with the shortfall, charging nothing and reserving nothing;
+4. the orders move to "paid" (`order_status_changed` on commit: fulfilment picks them up).
+
+Auto-pay (a distributor's preference, off by default) pays payable orders oldest first
+while the balance covers them; those that do not fit wait as "awaiting funds" and are
+paid when money arrives (`finance.signals.balance_credited`) or by the sweep.
+"""
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from catalog.services import items_stock_reserve_many
+from distribution.errors import ApplicationError
+from distribution.models import Membership, Section
+from distribution.money import DEFAULT_CURRENCY
+from distribution.tenancy import ensure_can_act
+from finance import selectors as finance_selectors
+from finance import services as finance
+from finance.ledger import InsufficientFunds
+
+from ..models import PAYABLE_STATUSES, Order, OrderStatus
+from ..state import ORDER_MACHINE
+
+# The most orders one payment takes (one confirm page, one ledger transaction).
+PAY_LIMIT = 1000
+
+
+def _served(order: Order) -> bool:
+    sites = {site.strip().upper() for site in (order.warehouse.sites or "").split(",") if site.strip()}
+    return not sites or (order.country or "").upper() in sites
+
+
+def pay_refusal(order: Order) -> str | None:
+    """Why `order` cannot be paid now, or None. (`order.warehouse` should be loaded.)"""
+    if order.status == OrderStatus.PENDING_MAPPING:
+        return _("it waits for a mapping of %(skus)s") % {"skus": ", ".join(order.missing_skus) or "?"}
+    if order.status not in PAYABLE_STATUSES:
+        return _("it is %(status)s") % {"status": order.get_status_display().lower()}
+    if getattr(order, "is_held", False):
+        return _("it is on hold")
+    if order.warehouse_id is None:
+        return _("it has no warehouse yet")
+    if order.currency != DEFAULT_CURRENCY:
+        return _("its cost is in %(currency)s; orders are paid in USD") % {"currency": order.currency}
+    if order.total_amount <= 0:
+        return _("its cost is not known yet")
+    if not _served(order):
+        return _("its address (%(country)s) is outside the service area of %(warehouse)s") % {
+            "country": order.country or "?",
+            "warehouse": order.warehouse.code,
+        }
+    return None
+
+
+@dataclass
+class PayQuote:
+    """What the pay page shows before confirming."""
+
+    payable: list[Order] = field(default_factory=list)
+    refused: list[tuple[Order, str]] = field(default_factory=list)
+    total: Decimal = Decimal("0.00")
+    balance: Decimal = Decimal("0.00")
+
+    @property
+    def balance_after(self) -> Decimal:
+        return self.balance - self.total
+
+    @property
+    def shortfall(self) -> Decimal:
+        return max(self.total - self.balance, Decimal("0.00"))
+
+
+def orders_pay_quote(*, actor: Membership, orders: Sequence[Order]) -> PayQuote:
+    """Each order's cost, the total, and the balance before and after: nothing is written."""
+    quote = PayQuote(balance=finance_selectors.balance_available(distributor=actor.distributor))
+    for order in orders:
+        if order.distributor_id != actor.distributor_id:
+            raise ApplicationError(_("Not found."))
+        refusal = pay_refusal(order)
+        if refusal:
+            quote.refused.append((order, refusal))
+        else:
+            quote.payable.append(order)
+            quote.total += order.total_amount
+    return quote
+
+
+@dataclass
+class PayResult:
+    paid: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (number, why)
+    charged: Decimal = Decimal("0.00")
+    replayed: bool = False
+    transaction_id: int | None = None
+
+
+def _reserve(orders: list[Order]) -> dict[str, str]:
+    from ..models import OrderLine
+
+    wanted: dict[str, dict[int, int]] = {order.number: {} for order in orders}
+    numbers = {order.pk: order.number for order in orders}
+    for order_id, item_id, quantity in OrderLine.objects.filter(order_id__in=list(numbers)).values_list(
+        "order_id", "item_id", "quantity"
+    ):
+        lines = wanted[numbers[order_id]]
+        lines[item_id] = lines.get(item_id, 0) + quantity
+    return items_stock_reserve_many(requests=wanted)
+
+
+def _replay(distributor, idempotency_key: str) -> PayResult | None:
+    from finance.models import Transaction
+
+    posted = Transaction.objects.filter(idempotency_key=idempotency_key, kind=Transaction.Kind.PAYMENT).first()
+    if posted is None:
+        return None
+    if posted.distributor_id != distributor.pk:
+        raise ApplicationError(_("This payment was already made with other details; nothing was charged."))
+    numbers = sorted(posted.entries.exclude(reference="").values_list("reference", flat=True))
+    charged = -sum(posted.entries.filter(account__kind="balance").values_list("amount", flat=True), Decimal(0))
+    return PayResult(paid=numbers, charged=charged, replayed=True, transaction_id=posted.pk)
+
+
+def orders_pay(
+    *, actor: Membership | None, distributor=None, orders: Iterable[Order], idempotency_key: str, automatic=False
+) -> PayResult:
+    """Pay `orders` in one ledger payment (see the module docstring). Refusals of single
+    orders are reported in the result; too little balance raises InsufficientFunds."""
+    if actor is not None:
+        ensure_can_act(actor, Section.ORDERS)
+        distributor = actor.distributor
+    ids = sorted({order.pk for order in orders})
+    if not ids:
+        raise ApplicationError(_("Select at least one order to pay."))
+    if len(ids) > PAY_LIMIT:
+        raise ApplicationError(_("Pay at most %(n)d orders at a time.") % {"n": PAY_LIMIT})
+    replay = _replay(distributor, idempotency_key)
+    if replay is not None:
+        return replay
+    with transaction.atomic():
+        locked = list(
+            Order.objects.select_for_update(of=("self",))
+            .select_related("warehouse")
+            .filter(pk__in=ids, distributor=distributor)
+            .order_by("pk")
+        )
+        if len(locked) != len(ids):
+            raise ApplicationError(_("Not found."))
+        replay = _replay(distributor, idempotency_key)  # the same submit, finished while we waited
+        if replay is not None:
+            return replay
+        result = PayResult()
+        payable = []
+        for order in locked:
+            refusal = pay_refusal(order)
+            if refusal:
+                result.refused.append((order.number, refusal))
+            else:
+                payable.append(order)
+        refused_stock = _reserve(payable) if payable else {}
+        payable = [order for order in payable if order.number not in refused_stock]
+        result.refused += [(number, reason) for number, reason in refused_stock.items()]
+        if not payable:
+            return result
+        posted = finance.payment_post(
+            distributor=distributor,
+            idempotency_key=idempotency_key,
+            charges=[finance.Charge(order.number, order.total_amount) for order in payable],
+            actor=actor.user if actor is not None else None,
+        )
+        ORDER_MACHINE.move_many(
+            payable,
+            OrderStatus.PAID,
+            actor=actor.user if actor is not None else None,
+            message=lambda order: (
+                (
+                    _("Paid %(amount)s USD automatically from the balance.")
+                    if automatic
+                    else _("Paid %(amount)s USD from the balance.")
+                )
+                % {"amount": order.total_amount}
+            ),
+            data={"payment": posted.pk},
+        )
+        result.paid = [order.number for order in payable]
+        result.charged = sum((order.total_amount for order in payable), Decimal(0))
+        result.transaction_id = posted.pk
+        return result
+
+
+# --- auto-pay ---------------------------------------------------------------------------------
+
+
+def orders_autopay(*, distributor) -> PayResult:
+    """Pay the distributor's payable orders oldest first while the balance covers them
+    (when auto-pay is on); those that do not fit wait as "awaiting funds"."""
+    result = PayResult()
+    if not finance_selectors.auto_pay_enabled(distributor):
+        return result
+    candidates = list(
+        Order.objects.filter(distributor=distributor, status__in=PAYABLE_STATUSES)
+        .select_related("warehouse")
+        .order_by("placed_at", "created_at", "pk")[:PAY_LIMIT]
+    )
+    balance = finance_selectors.balance_available(distributor=distributor)
+    fits, waits = [], []
+    for order in candidates:
+        if pay_refusal(order):
+            continue
+        if order.total_amount <= balance:
+            fits.append(order)
+            balance -= order.total_amount
+        else:
+            waits.append(order)
+    if fits:
+        # The same set of orders auto-paid twice (a redelivered task) is one payment.
+        key = "autopay:" + hashlib.sha256(",".join(str(order.pk) for order in fits).encode()).hexdigest()[:40]
+        try:
+            result = orders_pay(actor=None, distributor=distributor, orders=fits, idempotency_key=key, automatic=True)
+        except InsufficientFunds:
+            waits = fits + waits  # the balance moved meanwhile: the next credit or sweep retries
+    waiting = [order for order in waits if order.status == OrderStatus.AWAITING_PAYMENT]
+    if waiting:
+        ORDER_MACHINE.move_many(
+            waiting,
+            OrderStatus.AWAITING_FUNDS,
+            message=_("Auto-pay: the balance does not cover this order yet; it is paid when a top-up lands."),
+        )
+    return result
