@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import XLSX
 
+from distribution import spreadsheet
 from distribution.errors import ApplicationError
 
 from . import services
@@ -31,7 +32,7 @@ from .models import (
     StockMovement,
     Warehouse,
 )
-from .resources import ItemResource, ProductResource
+from .resources import CheckedXLSX, ItemResource, ProductResource
 
 EXPIRY_BADGES = {
     Document.Expiry.EXPIRED: "#b02a37",
@@ -171,10 +172,20 @@ def _count_of(model, **filters):
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
+class CheckedImportAdmin(ImportExportModelAdmin):
+    """Says why a refused file was refused (import-export would name only the exception)."""
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, spreadsheet.FileRejected):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+
 @admin.register(Product)
-class ProductAdmin(ImportExportModelAdmin):
+class ProductAdmin(CheckedImportAdmin):
     resource_classes = [ProductResource]
-    import_formats = [XLSX]
+    import_formats = [CheckedXLSX]
     export_formats = [XLSX]
     list_display = ["code", "name", "brand", "category", "items_total", "documents_badge", "is_active"]
     list_filter = ["is_active", ProductDocumentExpiryFilter, "category"]
@@ -253,9 +264,9 @@ class ProductAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Item)
-class ItemAdmin(ImportExportModelAdmin):
+class ItemAdmin(CheckedImportAdmin):
     resource_classes = [ItemResource]
-    import_formats = [XLSX]
+    import_formats = [CheckedXLSX]
     export_formats = [XLSX]
     list_display = [
         "item_id",

@@ -11,8 +11,8 @@ import zipfile
 from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
+
+from distribution import spreadsheet
 
 from .models import Product
 
@@ -38,18 +38,11 @@ class _Sink(io.RawIOBase):
         return data
 
 
-def _bold_row(sheet, values) -> None:
-    sheet.append(values)
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-
-
 def product_sheet(product: Product) -> bytes:
-    """The product, its items and its documents as an xlsx workbook (three sheets)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Product")[:31]
-    _bold_row(sheet, [_("Field"), _("Value")])
+    """The product, its items and its documents as an xlsx workbook (three sheets); staff
+    type the names and descriptions, so no cell of it runs as a formula."""
+    book = spreadsheet.XlsxBook()
+    sheet = book.sheet(_("Product"), [_("Field"), _("Value")], widths=(28, 60))
     size = " × ".join(str(v) for v in (product.length_cm, product.width_cm, product.height_cm) if v is not None)
     rows = [
         (_("Product code"), product.code),
@@ -66,14 +59,10 @@ def product_sheet(product: Product) -> bytes:
         (_("Cloud-drive access code"), product.cloud_drive_access_code),
     ]
     rows += [(str(key), str(value)) for key, value in (product.attributes or {}).items()]
-    for row in rows:
-        sheet.append(list(row))
-    sheet.column_dimensions["A"].width = 28
-    sheet.column_dimensions["B"].width = 60
+    sheet.extend(rows)
 
-    items_sheet = workbook.create_sheet(_("Items")[:31])
-    _bold_row(
-        items_sheet,
+    items_sheet = book.sheet(
+        _("Items"),
         [
             _("Item ID"),
             _("Warehouse"),
@@ -86,6 +75,8 @@ def product_sheet(product: Product) -> bytes:
             _("Weight (g)"),
             _("Available stock"),
         ],
+        widths=(22,),
+        text_columns=(0, 5),  # Item ID, barcode
     )
     for item in product.visible_items:
         items_sheet.append(
@@ -102,17 +93,13 @@ def product_sheet(product: Product) -> bytes:
                 max(item.available, 0),
             ]
         )
-    items_sheet.column_dimensions["A"].width = 22
 
-    documents_sheet = workbook.create_sheet(_("Documents")[:31])
-    _bold_row(documents_sheet, [_("Type"), _("Title"), _("Valid until"), _("File in this pack")])
+    documents_sheet = book.sheet(_("Documents"), [_("Type"), _("Title"), _("Valid until"), _("File in this pack")])
     for document, path in _document_paths(product):
         documents_sheet.append(
             [str(document.get_doc_type_display()), document.display_title, document.valid_until, path]
         )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return book.bytes()
 
 
 def _unique(path: str, taken: set[str]) -> str:

@@ -6,14 +6,37 @@ import is rolled back, so a file is saved entirely or not at all. Items are save
 through `services.item_save`, which never writes the `reserved` column from a file.
 """
 
+import io
 import json
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
+from import_export.formats.base_formats import XLSX
+
+from distribution import spreadsheet
 
 from . import services
 from .models import Category, Item, Product, Warehouse
+
+# The staff's product and item files: tens of thousands of rows of a dozen columns.
+STAFF_FILE_LIMITS = spreadsheet.Limits(
+    what=gettext_lazy("a catalog file"),
+    max_rows=100_000,
+    max_cells=2_000_000,
+    max_file_bytes=20 * 1024 * 1024,
+    max_part_bytes=128 * 1024 * 1024,
+    max_total_bytes=160 * 1024 * 1024,
+)
+
+
+class CheckedXLSX(XLSX):
+    """The admin's xlsx import, checked like every other upload before openpyxl reads it
+    (openpyxl pads every row to the width a sheet declares; a file can declare 16,384)."""
+
+    def create_dataset(self, in_stream):
+        spreadsheet.check_xlsx(io.BytesIO(in_stream), limits=STAFF_FILE_LIMITS, all_sheets=True)
+        return super().create_dataset(in_stream)
 
 
 class JSONWidget(widgets.Widget):

@@ -136,9 +136,9 @@ def items_stock_reserve_many(*, requests: Mapping[str, Mapping[int, int]]) -> di
     if missing:
         raise ApplicationError(_("Unknown item: %(ids)s.") % {"ids": ", ".join(map(str, sorted(missing)))})
     done = set(
-        StockMovement.objects.filter(
-            item_id__in=item_ids, kind=Kind.RESERVE, reference__in=list(requests)
-        ).values_list("reference", flat=True)
+        StockMovement.objects.filter(item_id__in=item_ids, kind=Kind.RESERVE, reference__in=list(requests)).values_list(
+            "reference", flat=True
+        )
     )
     refused: dict[str, str] = {}
     movements = []

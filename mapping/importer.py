@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from catalog.models import Item, Warehouse
 from distribution.errors import ApplicationError
 from distribution.models import Distributor
+from distribution.spreadsheet import excerpt
+from distribution.state import clip
 from stores.models import Store
 from stores.selectors import store_list
 
@@ -121,10 +123,12 @@ class StoreResolver:
             return self.by_id[int(number)], ""
         if named:
             return None, _("Several of your stores are called “%(name)s”; give the store number instead (%(ids)s).") % {
-                "name": text,
+                "name": excerpt(text),
                 "ids": ", ".join(str(store.pk) for store in named),
             }
-        return None, _("Unknown store “%(name)s”: none of your stores has this name or number.") % {"name": text}
+        return None, _("Unknown store “%(name)s”: none of your stores has this name or number.") % {
+            "name": excerpt(text)
+        }
 
 
 def rows_from_sheet(sheet_rows: list[SheetRow], resolver: StoreResolver) -> list[RowInput]:
@@ -285,7 +289,7 @@ def plan_rows(
             if not item_id:
                 problems.append(_("The Item ID is empty."))
             elif facts is None:
-                problems.append(_("Unknown Item ID “%(item)s”.") % {"item": item_id})
+                problems.append(_("Unknown Item ID “%(item)s”.") % {"item": excerpt(item_id)})
             elif not facts.available or not catalog.warehouse_active(facts.warehouse_id):
                 problems.append(_("Item %(item)s is no longer available.") % {"item": item_id})
             elif row.store is not None and not catalog.serves(facts.warehouse_id, row.store.site):
@@ -303,15 +307,16 @@ def plan_rows(
             except ApplicationError as exc:
                 problems.append(str(exc))
             if problems:
+                # What the page and the rejected-rows file show: never the whole of a huge cell.
                 plan.rejected.append(
                     [
                         row.number,
-                        row.store_text,
-                        _text(row.sku),
-                        _text(row.item_id),
-                        _text(row.product_id),
-                        _text(row.variant_id),
-                        " ".join(problems),
+                        excerpt(row.store_text),
+                        excerpt(_text(row.sku)),
+                        excerpt(_text(row.item_id)),
+                        excerpt(_text(row.product_id)),
+                        excerpt(_text(row.variant_id)),
+                        clip(" ".join(problems), 2_000),
                     ]
                 )
             else:
@@ -332,7 +337,7 @@ def plan_rows(
                 continue
             plan.changed.append(ChangedMapping(pk, row.store.pk, sku, facts.pk, product_id, variant_id))
             if len(plan.changes_sample) < CHANGES_SAMPLE:
-                plan.changes_sample.append([row.number, row.store_text, sku, old_item_id, facts.item_id])
+                plan.changes_sample.append([row.number, excerpt(row.store_text), sku, old_item_id, facts.item_id])
         if progress is not None:
             progress(indexes.stop)
     plan.rejected.sort(key=lambda rejected: rejected[0])

@@ -30,6 +30,7 @@ from collections.abc import Mapping as MappingType
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -51,6 +52,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_INLINE_ROWS = 2_000
 # "Accept all suggestions" works on at most this many unmapped SKUs per click.
 ACCEPT_ALL_LIMIT = 5_000
+# A file whose background run killed its worker this many times in a row is given up.
+MAX_ATTEMPTS = 3
 Status = MappingImport.Status
 
 
@@ -508,7 +511,7 @@ def mapping_import_confirm(*, actor: Membership, mapping_import: MappingImport) 
         raise ApplicationError(_("Nothing to apply: the file has no new or changed mappings."))
     if current.total_rows > inline_rows():
         with transaction.atomic():
-            current = _import_transition(current, Status.APPLYING, error_message="")
+            current = _import_transition(current, Status.APPLYING, error_message="", attempts=0)
             _enqueue_apply(current, actor)
         return current
     return mapping_import_apply(actor=actor, mapping_import=current)
@@ -577,13 +580,38 @@ def mapping_import_resume(*, actor: Membership, mapping_import: MappingImport) -
         raise ApplicationError(_("This import is not stuck; nothing to start again."))
     if current.status == Status.APPLYING:
         with transaction.atomic():
-            current = _import_transition(current, Status.APPLYING)
+            current = _import_transition(current, Status.APPLYING, attempts=0)
             _enqueue_apply(current, actor)
         return current
     with transaction.atomic():
-        current = _import_transition(current, Status.PREVIEWING, processed_rows=0)
+        current = _import_transition(current, Status.PREVIEWING, processed_rows=0, attempts=0)
         _enqueue_preview(current)
     return current
+
+
+def mapping_import_attempt(*, mapping_import: MappingImport) -> bool:
+    """Count a delivery of the import's background task before it starts; False (and the
+    import failed, with the reason) when the file already stopped the importer
+    MAX_ATTEMPTS times: a worker that dies (killed, aborted) under a task has it
+    redelivered, and without this count a poisonous file would be retried for ever.
+
+    Committed at once, so the count survives the worker's death."""
+    MappingImport.objects.filter(pk=mapping_import.pk).update(attempts=F("attempts") + 1)
+    attempts = MappingImport.objects.values_list("attempts", flat=True).get(pk=mapping_import.pk)
+    if attempts <= MAX_ATTEMPTS:
+        return True
+    logger.error("mapping import %s stopped its worker %d times; giving up", mapping_import.pk, MAX_ATTEMPTS)
+    mapping_import_fail(
+        mapping_import=mapping_import,
+        message=_("This file stopped the importer %(n)d times; it was not imported. Check the file or contact staff.")
+        % {"n": MAX_ATTEMPTS},
+    )
+    return False
+
+
+def mapping_import_attempt_done(*, mapping_import: MappingImport) -> None:
+    """The delivery ended, well or not, with its worker alive: it does not count against the file."""
+    MappingImport.objects.filter(pk=mapping_import.pk, attempts__gt=0).update(attempts=F("attempts") - 1)
 
 
 def mapping_import_fail(*, mapping_import: MappingImport, message: str) -> MappingImport:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from distribution.errors import ApplicationError
+from distribution.spreadsheet import excerpt
 
 SKU_MAX_LENGTH = 100
 PLATFORM_ID_MAX_LENGTH = 64
@@ -72,7 +73,8 @@ def clean_sku(value) -> str:
         raise InvalidSku(_("The store SKU is empty."))
     if len(sku) > SKU_MAX_LENGTH:
         raise InvalidSku(
-            _("The store SKU is longer than %(max)d characters.") % {"max": SKU_MAX_LENGTH},
+            _("The store SKU is longer than %(max)d characters: “%(start)s”.")
+            % {"max": SKU_MAX_LENGTH, "start": excerpt(sku)},
         )
     if any(ch in sku for ch in "\r\n\t") or any(ord(ch) < 32 for ch in sku):
         raise InvalidSku(_("The store SKU contains a line break, tab or other control character."))
@@ -87,6 +89,7 @@ def clean_platform_id(value, label) -> str:
     text = _strip(cell_text(value))
     if len(text) > PLATFORM_ID_MAX_LENGTH:
         raise ApplicationError(
-            _("The %(label)s is longer than %(max)d characters.") % {"label": label, "max": PLATFORM_ID_MAX_LENGTH}
+            _("The %(label)s is longer than %(max)d characters: “%(start)s”.")
+            % {"label": label, "max": PLATFORM_ID_MAX_LENGTH, "start": excerpt(text)}
         )
     return text

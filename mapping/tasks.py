@@ -3,7 +3,8 @@
 Both tasks are safe to run twice (a previewed import is not previewed again, an applied
 one is not applied again), hence IDEMPOTENT_TASK: a worker lost mid-run leaves the
 message to be delivered again. Database hiccups are retried; any other failure, and the
-last retry, is recorded on the import, where the page and staff see it.
+last retry, is recorded on the import, where the page and staff see it. A file that
+kills the worker itself is given up after services.MAX_ATTEMPTS deliveries.
 """
 
 import logging
@@ -29,6 +30,8 @@ def _run(task, mapping_import_id: int, work) -> None:
     mapping_import = MappingImport.objects.filter(pk=mapping_import_id).first()
     if mapping_import is None:
         return  # deleted meanwhile: nothing to do
+    if not services.mapping_import_attempt(mapping_import=mapping_import):
+        return  # the file stopped the importer too often; the import says so
     try:
         work(mapping_import)
     except ApplicationError:
@@ -50,6 +53,9 @@ def _run(task, mapping_import_id: int, work) -> None:
             message=_("An unexpected error stopped this import. Please upload the file again or contact staff."),
         )
         raise
+    finally:
+        # Not reached when the worker dies under the task: that delivery keeps counting.
+        services.mapping_import_attempt_done(mapping_import=mapping_import)
 
 
 @shared_task(bind=True, **RETRY, **IDEMPOTENT_TASK)

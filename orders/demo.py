@@ -11,13 +11,12 @@
 Idempotent: the file is rewritten with the same content; nothing else is stored.
 """
 
-import csv
 import logging
 from pathlib import Path
 
 from django.conf import settings
-from openpyxl import Workbook
 
+from distribution import spreadsheet
 from distribution.models import Distributor
 from stores.models import Platform, Store
 
@@ -61,20 +60,11 @@ def _rows(store_name: str) -> list[list]:
 def write_example_files(store_name: str) -> tuple[Path, Path]:
     xlsx_path, csv_path = example_file_paths()
     xlsx_path.parent.mkdir(parents=True, exist_ok=True)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Orders"
-    sheet.append(orderfile.COLUMNS)
-    for row in _rows(store_name):
-        sheet.append(row)
-    for column in (2, 4, 7, 14):  # Order No, SKU, Phone, Postcode as text
-        for cell in next(sheet.iter_cols(min_col=column, max_col=column, min_row=2)):
-            cell.number_format = "@"
-    workbook.save(xlsx_path)
+    book = spreadsheet.XlsxBook()
+    book.sheet("Orders", orderfile.COLUMNS, text_columns=orderfile.TEXT_COLUMNS).extend(_rows(store_name))
+    book.save(xlsx_path)
     with open(csv_path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(orderfile.COLUMNS)
-        writer.writerows(_rows(store_name))
+        spreadsheet.write_csv(handle, orderfile.COLUMNS, _rows(store_name))
     return xlsx_path, csv_path
 
 

@@ -2,7 +2,10 @@
 
 One row is one order line; rows with the same Order No (in the same store) form one
 order. The columns are found by the header row (the first non-empty row), in any order,
-case and spacing ignored; their names are part of the file format and stay English.
+case, spacing and punctuation ignored, under their English names (which the template
+writes in every language) or the other names listed in ALIASES, the Chinese ones
+among them. Reading and writing the file itself is `distribution.spreadsheet`'s:
+ORDER_FILE_LIMITS is what an order file may hold.
 
 Values are read as text wherever text is meant: a postcode 02134 or 100-0001 and a
 phone +81 3-5555-0101 are never numbers. When a spreadsheet did turn one into a
@@ -13,8 +16,6 @@ Dates: a date cell, or text as 2026-01-31, 2026/01/31, 31.01.2026, Jan 31 2026,
 unambiguous (a number above 12 on one side), otherwise the row asks for YYYY-MM-DD.
 """
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,11 +24,11 @@ from functools import lru_cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from python_calamine import CalamineWorkbook
+from django.utils.translation import gettext_lazy
 
+from distribution import spreadsheet
 from distribution.errors import ApplicationError
+from distribution.spreadsheet import excerpt
 from orders.countries import country_code as _country_code
 
 STORE, ORDER_NO, ORDER_DATE, SKU, QUANTITY = "Store", "Order No", "Order Date", "SKU", "Quantity"
@@ -61,9 +62,42 @@ COLUMNS = [
 REQUIRED = [ORDER_NO, SKU, QUANTITY, RECIPIENT, COUNTRY, CITY, ADDRESS1]
 # Columns that describe the order rather than the line: rows of one order must agree on them.
 ORDER_LEVEL = [RECIPIENT, PHONE, COUNTRY, PROVINCE, CITY, ADDRESS1, ADDRESS2, POSTCODE]
+# The other names a column goes by in the files distributors make (the template's own
+# names are matched too, ignoring case, spaces and punctuation).
+ALIASES = {
+    STORE: ["Store name", "Shop", "店铺", "店铺名称", "店铺名"],
+    ORDER_NO: ["Order number", "订单号", "订单编号"],
+    ORDER_DATE: ["Order time", "订单日期", "下单时间", "下单日期"],
+    SKU: ["Store SKU", "Seller SKU", "店铺SKU", "商品SKU", "SKU编码"],
+    QUANTITY: ["Qty", "数量", "购买数量"],
+    RECIPIENT: ["Recipient name", "收件人", "收货人", "收件人姓名"],
+    PHONE: ["Phone number", "Telephone", "Tel", "电话", "联系电话", "手机", "手机号"],
+    EMAIL: ["E-mail", "Email address", "邮箱", "电子邮箱"],
+    COUNTRY: ["Country code", "国家", "国家/地区"],
+    PROVINCE: ["State", "Province", "Region", "省/州", "州/省", "省份", "州"],
+    CITY: ["Town", "城市"],
+    ADDRESS1: ["Address", "Address line 1", "Street", "地址", "地址1", "详细地址"],
+    ADDRESS2: ["Address line 2", "地址2"],
+    POSTCODE: ["Zip", "Zip code", "Postal code", "Post code", "邮编", "邮政编码"],
+    LOGISTICS: ["Shipping method", "物流", "物流方式"],
+    REMARK: ["Note", "Notes", "Comment", "备注"],
+}
+FILE_COLUMNS = spreadsheet.Columns(COLUMNS, ALIASES)
+TEXT_COLUMNS = {COLUMNS.index(name) for name in (ORDER_NO, SKU, PHONE, POSTCODE)}
 MAX_ROWS = 200_000
 MAX_FILE_BYTES = 50 * 1024 * 1024
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# 200,000 rows of the template's 16 columns, with room for a few more; calamine holds
+# the sheet's whole rectangle at 32 bytes a cell, so this also bounds its memory.
+ORDER_FILE_LIMITS = spreadsheet.Limits(
+    what=gettext_lazy("an order file"),
+    max_rows=MAX_ROWS,
+    max_cells=3_500_000,
+    max_file_bytes=MAX_FILE_BYTES,
+    # openpyxl writes 200,000 such rows as 175 MB of sheet XML.
+    max_part_bytes=256 * 1024 * 1024,
+    max_total_bytes=320 * 1024 * 1024,
+)
+XLSX_CONTENT_TYPE = spreadsheet.XLSX_CONTENT_TYPE
 LOGISTICS_WORDS = {
     "": "",
     "dropshipping": "dropshipping",
@@ -96,17 +130,8 @@ def country_code(value) -> str | None:
     return _country_code(value)
 
 
-class FileRejected(ApplicationError):
-    """The file as a whole cannot be read (not xlsx/csv, no header, columns missing, too big)."""
-
-
-def _header_key(value) -> str:
-    return " ".join(str(value or "").strip().lower().replace("_", " ").rstrip("*").split())
-
-
-_KNOWN = {_header_key(name): name for name in COLUMNS}
-_KNOWN.update({"order number": ORDER_NO, "order no.": ORDER_NO, "state": PROVINCE, "province": PROVINCE})
-_KNOWN.update({"zip": POSTCODE, "postal code": POSTCODE, "address1": ADDRESS1, "address2": ADDRESS2, "qty": QUANTITY})
+# The file as a whole cannot be read (not xlsx/csv, beyond a limit, no header, columns missing).
+FileRejected = spreadsheet.FileRejected
 
 
 def text(value) -> str:
@@ -131,54 +156,18 @@ def text(value) -> str:
 
 def kind_of(name: str, head: bytes) -> str:
     """'xlsx' or 'csv' from the name and the first bytes; FileRejected otherwise."""
-    lowered = name.lower()
-    if lowered.endswith(".xlsx") and head.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if lowered.endswith((".csv", ".txt")) and not head.startswith(b"PK\x03\x04"):
-        return "csv"
+    kind = spreadsheet.file_kind(name, head)
+    if kind is not None:
+        return kind
+    if spreadsheet.is_compound_file(head):
+        raise FileRejected(
+            _("“%(name)s” is an old .xls workbook or has a password: save it as .xlsx without a password.")
+            % {"name": excerpt(name, 80)}
+        )
     raise FileRejected(
-        _("“%(name)s” is not an order file: upload the template filled in, as .xlsx or .csv.") % {"name": name}
+        _("“%(name)s” is not an order file: upload the template filled in, as .xlsx or .csv.")
+        % {"name": excerpt(name, 80)}
     )
-
-
-def _xlsx_rows(path: str) -> tuple[int, Iterator[list]]:
-    workbook = CalamineWorkbook.from_path(path)
-    sheet = workbook.get_sheet_by_index(0)
-
-    def rows():
-        try:
-            yield from sheet.iter_rows()
-        finally:
-            workbook.close()
-
-    return sheet.total_height, rows()
-
-
-def _csv_rows(path: str) -> tuple[int, Iterator[list]]:
-    with open(path, "rb") as handle:
-        head = handle.read(65536)
-        lines = head.count(b"\n")
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            lines += chunk.count(b"\n")
-    try:
-        head.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not merely a character cut at the end of the sample
-            raise FileRejected(_("The CSV file is not UTF-8 text: save it as “CSV UTF-8”.")) from None
-    sample = head.decode("utf-8-sig", errors="ignore").splitlines()
-    try:
-        dialect = csv.Sniffer().sniff(sample[0] if sample else "", delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-
-    def rows():
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            try:
-                yield from csv.reader(handle, dialect)
-            except UnicodeDecodeError:
-                raise FileRejected(_("The CSV file is not UTF-8 text: save it as “CSV UTF-8”.")) from None
-
-    return lines + 1, rows()
 
 
 @dataclass(frozen=True)
@@ -189,43 +178,45 @@ class SheetRow:
 
 def open_rows(path: str, kind: str) -> tuple[int, Iterator[SheetRow]]:
     """(rows in the file, counting the header, for a progress bar; the data rows, streamed)."""
+    sheet = spreadsheet.read_sheet(path, kind=kind, limits=ORDER_FILE_LIMITS)
+    return sheet.total_rows, _data_rows(sheet.rows)
+
+
+def file_encoding(path: str) -> str:
+    """The text encoding a CSV order file is read in, as people know it ("" if it has none)."""
     try:
-        total, rows = _xlsx_rows(path) if kind == "xlsx" else _csv_rows(path)
-    except FileRejected:
-        raise
-    except Exception as exc:  # calamine raises its own kinds for a damaged file
-        raise FileRejected(_("The file cannot be read: %(error)s") % {"error": exc}) from exc
-    return total, _data_rows(rows)
+        with open(path, "rb") as handle:
+            return str(spreadsheet.detect_encoding(handle))
+    except (OSError, FileRejected):
+        return ""
 
 
 def _data_rows(rows) -> Iterator[SheetRow]:
-    columns: dict[int, str] | None = None
+    columns: dict[str, int] | None = None
+    seen = 0
     try:
-        for number, row in enumerate(rows, start=1):
+        for number, row in rows:
             if columns is None:
                 if not any(text(cell) for cell in row):
                     continue
-                columns = {}
-                for index, cell in enumerate(row):
-                    name = _KNOWN.get(_header_key(cell))
-                    if name and name not in columns.values():
-                        columns[index] = name
-                missing = [name for name in REQUIRED if name not in columns.values()]
+                columns = FILE_COLUMNS.find(row)
+                missing = [name for name in REQUIRED if name not in columns]
                 if missing:
                     raise FileRejected(
                         _("The file has no column %(columns)s. Use the template: its first row names the columns.")
                         % {"columns": ", ".join(f"“{name}”" for name in missing)}
                     )
                 continue
-            if number > MAX_ROWS + 1:
-                raise FileRejected(_("The file has more than %(max)d rows; split it.") % {"max": MAX_ROWS})
-            values = {name: row[index] if index < len(row) else None for index, name in columns.items()}
+            values = {name: row[index] if index < len(row) else None for name, index in columns.items()}
             if any(text(value) for value in values.values()):
+                seen += 1
+                if seen > MAX_ROWS:
+                    raise FileRejected(_("The file has more than %(max)d rows; split it.") % {"max": MAX_ROWS})
                 yield SheetRow(number, values)
     except FileRejected:
         raise
     except Exception as exc:  # calamine and csv raise their own kinds for a damaged file
-        raise FileRejected(_("The file cannot be read: %(error)s") % {"error": exc}) from exc
+        raise FileRejected(_("The file cannot be read: %(error)s") % {"error": excerpt(exc, 200)}) from exc
     if columns is None:
         raise FileRejected(_("The file is empty."))
 
@@ -260,7 +251,7 @@ def parse_date(value) -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if 20_000 < value < 80_000:  # an Excel serial day number (1954-2119)
             return EXCEL_EPOCH + timedelta(days=float(value))
-        raise ValueError(_("“%(value)s” is not a date.") % {"value": text(value)})
+        raise ValueError(_("“%(value)s” is not a date.") % {"value": excerpt(text(value))})
     raw = " ".join(str(value).replace(",", " ").split())
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
@@ -276,7 +267,7 @@ def parse_date(value) -> datetime | None:
     day_first = _slashed(raw)
     if day_first is not None:
         return day_first
-    raise ValueError(_("“%(value)s” is not a date; write it as YYYY-MM-DD.") % {"value": raw})
+    raise ValueError(_("“%(value)s” is not a date; write it as YYYY-MM-DD.") % {"value": excerpt(raw)})
 
 
 def _slashed(raw: str) -> datetime | None:
@@ -318,7 +309,7 @@ def parse_quantity(value) -> int:
         try:
             number = float(value.strip().replace(",", ""))
         except ValueError:
-            raise ValueError(_("“%(value)s” is not a quantity.") % {"value": value}) from None
+            raise ValueError(_("“%(value)s” is not a quantity.") % {"value": excerpt(value)}) from None
     if isinstance(number, bool) or not isinstance(number, int | float) or number != int(number):
         raise ValueError(_("The quantity must be a whole number."))
     if number < 1:
@@ -388,7 +379,10 @@ def check_row(row: SheetRow, clean_sku) -> tuple[dict, list[RowError]]:
         if column in REQUIRED and not value:
             fail(column, _("Required."))
         elif len(value) > LIMITS[column]:
-            fail(column, _("Longer than %(max)d characters.") % {"max": LIMITS[column]})
+            fail(
+                column,
+                _("Longer than %(max)d characters: “%(start)s”.") % {"max": LIMITS[column], "start": excerpt(value)},
+            )
         cleaned[column] = value
     try:
         cleaned[SKU] = clean_sku(raw.get(SKU))
@@ -405,21 +399,28 @@ def check_row(row: SheetRow, clean_sku) -> tuple[dict, list[RowError]]:
             _("Required.")
             if not text(raw.get(COUNTRY))
             else _("“%(value)s” is not a country; use its ISO code (e.g. JP) or English name.")
-            % {"value": text(raw.get(COUNTRY))},
+            % {"value": excerpt(text(raw.get(COUNTRY)))},
         )
     cleaned[COUNTRY] = country or ""
     cleaned[POSTCODE] = parse_postcode(raw.get(POSTCODE), country)
     if len(cleaned[POSTCODE]) > LIMITS[POSTCODE]:
-        fail(POSTCODE, _("Longer than %(max)d characters.") % {"max": LIMITS[POSTCODE]})
-    if cleaned[EMAIL] and not _is_email(cleaned[EMAIL]):
-        fail(EMAIL, _("“%(value)s” is not an e-mail address.") % {"value": cleaned[EMAIL]})
+        fail(
+            POSTCODE,
+            _("Longer than %(max)d characters: “%(start)s”.")
+            % {"max": LIMITS[POSTCODE], "start": excerpt(cleaned[POSTCODE])},
+        )
+    if cleaned[EMAIL] and len(cleaned[EMAIL]) <= LIMITS[EMAIL] and not _is_email(cleaned[EMAIL]):
+        fail(EMAIL, _("“%(value)s” is not an e-mail address.") % {"value": excerpt(cleaned[EMAIL])})
     try:
         cleaned[ORDER_DATE] = parse_date(raw.get(ORDER_DATE))
     except ValueError as exc:
         fail(ORDER_DATE, str(exc))
     logistics = text(raw.get(LOGISTICS)).lower()
     if logistics not in LOGISTICS_WORDS:
-        fail(LOGISTICS, _("“%(value)s” is not a logistics choice: Dropshipping or Self-pickup.") % {"value": logistics})
+        fail(
+            LOGISTICS,
+            _("“%(value)s” is not a logistics choice: Dropshipping or Self-pickup.") % {"value": excerpt(logistics)},
+        )
     cleaned[LOGISTICS] = LOGISTICS_WORDS.get(logistics, "")
     return cleaned, errors
 
@@ -438,33 +439,16 @@ EXAMPLE_ROWS = [
 
 def template_xlsx(*, store_name: str = "", example: bool = True) -> bytes:
     """The order file template: the columns, text-formatted where text is meant, two example orders."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Orders"
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    book = spreadsheet.XlsxBook()
+    # Text columns ("@"): Excel keeps 02134 and 100-0001 as typed.
+    sheet = book.sheet(
+        "Orders", COLUMNS, widths=[max(12, len(name) + 4) for name in COLUMNS], text_columns=TEXT_COLUMNS
+    )
     if example:
-        for row in EXAMPLE_ROWS:
-            sheet.append([store_name or "", *row[1:]])
-    text_columns = {ORDER_NO, SKU, PHONE, POSTCODE}
-    for index, name in enumerate(COLUMNS, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = max(12, len(name) + 4)
-        if name in text_columns:
-            # "@" = Text: Excel keeps 02134 and 100-0001 as typed.
-            for row in range(2, 1001):
-                sheet.cell(row=row, column=index).number_format = "@"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+        sheet.extend([store_name or "", *row[1:]] for row in EXAMPLE_ROWS)
+    return book.bytes()
 
 
 def template_csv(*, store_name: str = "", example: bool = True) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    if example:
-        for row in EXAMPLE_ROWS:
-            writer.writerow([store_name or "", *row[1:]])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    rows = [[store_name or "", *row[1:]] for row in EXAMPLE_ROWS] if example else []
+    return spreadsheet.csv_bytes(COLUMNS, rows)

@@ -16,11 +16,13 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from distribution.errors import ApplicationError
 from distribution.models import Membership, Section
+from distribution.spreadsheet import excerpt
 from distribution.state import clip
 from distribution.tenancy import ensure_can_act
 from orders.imports import format as orderfile
@@ -52,6 +54,8 @@ IMPORT_BATCH = 1000
 PROGRESS_EVERY = 2_000
 # A running import whose row has not moved for this long lost its worker.
 IMPORT_STALE_AFTER = timedelta(minutes=10)
+# A file whose background run killed its worker this many times in a row is given up.
+MAX_ATTEMPTS = 3
 
 
 def import_inline_bytes() -> int:
@@ -113,11 +117,11 @@ def _store_resolver(order_import: OrderImport):
             return chosen, ""
         store = by_name.get(name.strip().lower())
         if store is None:
-            return None, _("You have no store named “%(name)s”.") % {"name": name}
+            return None, _("You have no store named “%(name)s”.") % {"name": excerpt(name)}
         if chosen is not None and store.pk != chosen.pk:
             return None, _("This file is imported into “%(chosen)s”, but the row names “%(name)s”.") % {
                 "chosen": chosen.name,
-                "name": name,
+                "name": excerpt(name),
             }
         return store, ""
 
@@ -155,7 +159,7 @@ def _parse_import(order_import: OrderImport, *, on_progress=None) -> ParsedFile:
     def fail(row: int, column: str, message) -> None:
         parsed.error_rows.add(row)
         if len(parsed.errors) < OrderImport.ERRORS_KEPT:
-            parsed.errors.append(orderfile.RowError(row, column, str(message)).as_dict())
+            parsed.errors.append(orderfile.RowError(row, column, clip(message, 500)).as_dict())
 
     seen = 0
     for row in rows:
@@ -188,7 +192,7 @@ def _parse_import(order_import: OrderImport, *, on_progress=None) -> ParsedFile:
                         row.number,
                         column,
                         _("Rows of order %(no)s disagree: row %(first)d says “%(was)s”.")
-                        % {"no": order_no, "first": order.first_row, "was": order.values[column]},
+                        % {"no": excerpt(order_no), "first": order.first_row, "was": excerpt(order.values[column])},
                     )
                 elif cleaned[column] and not order.values[column]:
                     order.values[column] = cleaned[column]
@@ -208,6 +212,19 @@ def _parse_import(order_import: OrderImport, *, on_progress=None) -> ParsedFile:
             on_progress(seen, parsed.total_rows)
     parsed.total_rows = max(parsed.total_rows, seen)
     return parsed
+
+
+def order_import_encoding(*, order_import: OrderImport) -> str:
+    """The text encoding a CSV order file was read in, for the preview page ("" for xlsx).
+
+    Found again from the file rather than stored: the detection reads only the file's
+    first non-ASCII stretch and is deterministic, so it names what the check used."""
+    try:
+        if orderfile.kind_of(order_import.original_name, _file_head(order_import)) != "csv":
+            return ""
+        return orderfile.file_encoding(order_import.file.path)
+    except (OSError, ValueError, orderfile.FileRejected):
+        return ""
 
 
 def _file_head(order_import: OrderImport) -> bytes:
@@ -255,6 +272,31 @@ def _import_progress(order_import: OrderImport, done: int, total: int) -> None:
     OrderImport.objects.filter(pk=order_import.pk).update(
         processed_rows=done, total_rows=max(total, done), updated_at=timezone.now()
     )
+
+
+def order_import_attempt(*, order_import: OrderImport) -> bool:
+    """Count a delivery of the import's background task before it starts; False (and the
+    import failed, with the reason) when the file already stopped the importer
+    MAX_ATTEMPTS times: a worker that dies (killed, aborted) under a task has it
+    redelivered, and without this count a poisonous file would be retried for ever.
+
+    Committed at once, so the count survives the worker's death."""
+    OrderImport.objects.filter(pk=order_import.pk).update(attempts=F("attempts") + 1)
+    attempts = OrderImport.objects.values_list("attempts", flat=True).get(pk=order_import.pk)
+    if attempts <= MAX_ATTEMPTS:
+        return True
+    logger.error("order import %s stopped its worker %d times; giving up", order_import.pk, MAX_ATTEMPTS)
+    _import_fail(
+        order_import,
+        _("This file stopped the importer %(n)d times; it was not imported. Check the file or contact staff.")
+        % {"n": MAX_ATTEMPTS},
+    )
+    return False
+
+
+def order_import_attempt_done(*, order_import: OrderImport) -> None:
+    """The delivery ended, well or not, with its worker alive: it does not count against the file."""
+    OrderImport.objects.filter(pk=order_import.pk, attempts__gt=0).update(attempts=F("attempts") - 1)
 
 
 def order_import_fail(*, order_import: OrderImport, message: str) -> OrderImport:
