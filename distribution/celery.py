@@ -43,6 +43,11 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.pull_due_stores",
         "schedule": float(os.environ.get("PULL_SWEEP_SECONDS", "60")),
     },
+    # Auto-pay: payable orders of distributors with auto-pay on (orders/actions/pay.py).
+    "orders-autopay-sweep": {
+        "task": "orders.tasks.autopay_sweep",
+        "schedule": float(os.environ.get("AUTOPAY_SWEEP_SECONDS", "60")),
+    },
     # Nightly proof of the ledger's invariants (finance/audit.py); the admin shows the result.
     "finance-check-ledger": {
         "task": "finance.tasks.check_ledger_nightly",

@@ -232,6 +232,8 @@ SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
 PORTAL_PAGE_SIZE = env_int("PORTAL_PAGE_SIZE", 50)
 CATALOG_DOCUMENT_MAX_BYTES = env_int("CATALOG_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
 MAPPING_IMPORT_INLINE_ROWS = env_int("MAPPING_IMPORT_INLINE_ROWS", 2_000)
+# The admin's xlsx exports: a cell typed as "=..." leaves as text, never as a formula.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 LOGGING = {
     "version": 1,
@@ -377,3 +379,11 @@ if _SANDBOX_DEFAULTS and not TESTING:
             "skus": ["SNOWTOX-SERUM-30ML"],
             "orders": 3,
         }
+
+# --- Finance (finance/ owns this block). Top-ups from this many USD need a second staff
+# member's approval (maker-checker). The contact shown beside [Top Up Balance], whom the
+# distributor asks to confirm the exchange rate before recharging.
+FINANCE_SECOND_APPROVAL_USD = os.environ.get("FINANCE_SECOND_APPROVAL_USD", "5000")
+FINANCE_CONTACT_NAME = os.environ.get("FINANCE_CONTACT_NAME", "Platform customer service")
+FINANCE_CONTACT_EMAIL = os.environ.get("FINANCE_CONTACT_EMAIL", "finance-support@distribution.local")
+FINANCE_CONTACT_PHONE = os.environ.get("FINANCE_CONTACT_PHONE", "+86 755 0000 0000 / distribution-cs")

@@ -201,7 +201,7 @@ class ExchangeRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"1 {self.currency} = {self.usd_per_unit.normalize()} USD from {self.valid_from:%Y-%m-%d %H:%M}"
+        return f"1 {self.currency} = {self.usd_per_unit.normalize():f} USD from {self.valid_from:%Y-%m-%d %H:%M}"
 
 
 def _proof_path(instance, filename: str) -> str:
@@ -273,7 +273,7 @@ class TopUp(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="finance_topup_amount_positive")]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.amount.normalize()} {self.currency}"
+        return f"{self.reference} {self.amount.normalize():f} {self.currency}"
 
     @property
     def reference(self) -> str:
@@ -315,4 +315,48 @@ class LedgerCheck(models.Model):
         return f"{'OK' if self.ok else 'FAILED'} {self.started_at:%Y-%m-%d %H:%M}"
 
 
-__all__ = ["DEFAULT_CURRENCY", "Account", "Entry", "ExchangeRate", "LedgerCheck", "TopUp", "Transaction"]
+class BalancePreference(models.Model):
+    """A distributor's balance settings, edited on [Balance Management].
+
+    `low_balance_notified_at` is set when the low-balance e-mail goes out and cleared once
+    the balance is back at or above the threshold, so one crossing sends one e-mail
+    (finance/low_balance.py). `auto_pay` is read by the orders app
+    (finance.selectors.auto_pay_enabled) to pay orders from the balance by itself."""
+
+    distributor = models.OneToOneField(
+        Distributor, on_delete=models.CASCADE, related_name="balance_preference", verbose_name=_("distributor")
+    )
+    auto_pay = models.BooleanField(_("pay orders automatically"), default=False)
+    # USD; 0 turns the alert off.
+    low_balance_threshold = models.DecimalField(
+        _("low-balance alert below (USD)"), max_digits=19, decimal_places=2, default=0
+    )
+    low_balance_notified_at = models.DateTimeField(_("low-balance e-mail sent at"), null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("balance preference")
+        verbose_name_plural = _("balance preferences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(low_balance_threshold__gte=0), name="finance_pref_threshold_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.distributor)
+
+
+__all__ = [
+    "DEFAULT_CURRENCY",
+    "Account",
+    "BalancePreference",
+    "Entry",
+    "ExchangeRate",
+    "LedgerCheck",
+    "TopUp",
+    "Transaction",
+]

@@ -28,9 +28,18 @@ from distribution.money import DEFAULT_CURRENCY, quantize, to_decimal
 from distribution.state import clip
 from distribution.tenancy import ensure_can_act
 
-from . import selectors
-from .ledger import IdempotencyConflict, InsufficientFunds, Leg, balance_account, platform_account, transaction_post
-from .models import TOP_UP_MACHINE, Account, Entry, ExchangeRate, TopUp, Transaction
+from . import low_balance, selectors
+from .ledger import (
+    IdempotencyConflict,
+    InsufficientFunds,
+    Leg,
+    balance_account,
+    balance_ref,
+    platform_account,
+    platform_ref,
+    transaction_post,
+)
+from .models import TOP_UP_MACHINE, Account, BalancePreference, Entry, ExchangeRate, TopUp, Transaction
 from .signals import balance_credited
 
 __all__ = [
@@ -38,6 +47,7 @@ __all__ = [
     "InsufficientFunds",
     "adjustment_post",
     "payment_post",
+    "preference_update",
     "rate_publish",
     "refund_post",
     "topup_approve",
@@ -50,6 +60,8 @@ PROOF_MAX_BYTES = 10 * 1024 * 1024
 PROOF_TYPES = ("pdf", "jpg", "png", "webp")
 # Above this many USD a second staff member must approve a top-up (maker-checker).
 DEFAULT_SECOND_APPROVAL_USD = Decimal("5000")
+# Which form field a refusal of topup_request is about (`extra["field"]`), for the form to show it there.
+AMOUNT_FIELD, CURRENCY_FIELD, PROOF_FIELD = {"field": "amount"}, {"field": "currency"}, {"field": "proof"}
 
 
 def second_approval_usd() -> Decimal:
@@ -116,42 +128,50 @@ def topup_request(*, actor: Membership, amount, currency: str, method: str, tran
     """[Top Up Balance]: the distributor says what they sent; it waits for staff approval."""
     ensure_can_act(actor, Section.FINANCE)
     if currency not in TOP_UP_CURRENCIES:
-        raise ApplicationError(_("Top up in %(list)s.") % {"list": ", ".join(TOP_UP_CURRENCIES)})
+        raise ApplicationError(_("Top up in %(list)s.") % {"list": ", ".join(TOP_UP_CURRENCIES)}, CURRENCY_FIELD)
     if method not in TopUp.Method.values:
-        raise ApplicationError(_("Choose how you paid."))
+        raise ApplicationError(_("Choose how you paid."), {"field": "method"})
     value = to_decimal(amount)
     if not value.is_finite() or value <= 0:
-        raise ApplicationError(_("The amount must be more than zero."))
+        raise ApplicationError(_("The amount must be more than zero."), AMOUNT_FIELD)
     if value != quantize(value, currency):
         raise ApplicationError(
             _("%(currency)s amounts have at most %(places)d decimals.")
-            % {"currency": currency, "places": -quantize(Decimal(1), currency).as_tuple().exponent}
+            % {"currency": currency, "places": -quantize(Decimal(1), currency).as_tuple().exponent},
+            AMOUNT_FIELD,
         )
     if value > Decimal("1000000000"):
-        raise ApplicationError(_("The amount is too large."))
+        raise ApplicationError(_("The amount is too large."), AMOUNT_FIELD)
     reference = " ".join(str(transfer_reference or "").split())
     if not reference:
-        raise ApplicationError(_("Give the transfer reference, so staff can find your payment."))
+        raise ApplicationError(
+            _("Give the transfer reference, so staff can find your payment."), {"field": "transfer_reference"}
+        )
     if proof is None:
-        raise ApplicationError(_("Attach the proof of payment (an image or a PDF)."))
+        raise ApplicationError(_("Attach the proof of payment (an image or a PDF)."), PROOF_FIELD)
     if proof.size > PROOF_MAX_BYTES:
         raise ApplicationError(
-            _("The proof is larger than %(mb)d MB; send a smaller image or PDF.") % {"mb": PROOF_MAX_BYTES // 2**20}
+            _("The proof is larger than %(mb)d MB; send a smaller image or PDF.") % {"mb": PROOF_MAX_BYTES // 2**20},
+            PROOF_FIELD,
         )
     if sniff_type(proof) not in PROOF_TYPES:
-        raise ApplicationError(_("The proof must be a PDF, JPEG, PNG or WebP file (checked by its content)."))
+        raise ApplicationError(
+            _("The proof must be a PDF, JPEG, PNG or WebP file (checked by its content)."), PROOF_FIELD
+        )
     digest = _proof_digest(proof)
     earlier = TopUp.objects.filter(proof_sha256=digest).first()
     if earlier is not None:
         raise ApplicationError(
             _("This proof was already sent with top-up %(ref)s on %(date)s.")
-            % {"ref": earlier.reference, "date": timezone.localtime(earlier.created_at).strftime("%Y-%m-%d")}
+            % {"ref": earlier.reference, "date": timezone.localtime(earlier.created_at).strftime("%Y-%m-%d")},
+            PROOF_FIELD,
         )
     rate = Decimal(1) if currency == DEFAULT_CURRENCY else getattr(selectors.rate_at(currency), "usd_per_unit", None)
     if rate is None:
         raise ApplicationError(
             _("No %(currency)s rate is published yet: contact customer service to confirm the rate first.")
-            % {"currency": currency}
+            % {"currency": currency},
+            CURRENCY_FIELD,
         )
     name = os.path.basename(getattr(proof, "name", "") or "proof")
     try:
@@ -174,7 +194,7 @@ def topup_request(*, actor: Membership, amount, currency: str, method: str, tran
     except IntegrityError:
         earlier = TopUp.objects.get(proof_sha256=digest)
         raise ApplicationError(
-            _("This proof was already sent with top-up %(ref)s.") % {"ref": earlier.reference}
+            _("This proof was already sent with top-up %(ref)s.") % {"ref": earlier.reference}, PROOF_FIELD
         ) from None
     return top_up
 
@@ -301,8 +321,11 @@ def adjustment_post(*, actor, distributor, amount, reason: str, idempotency_key:
             memo=clip(reason, 500),
             actor=actor,
         )
-        if value > 0 and not posted.replayed:
-            _announce_credit(distributor.pk, posted)
+        if not posted.replayed:
+            if value > 0:
+                _announce_credit(distributor.pk, posted)
+            elif posted.low_balance:
+                low_balance.watch(distributor.pk)
     return posted
 
 
@@ -330,15 +353,16 @@ def payment_post(
         raise ApplicationError(_("An order appears twice in one payment."))
     total = Decimal(0)
     legs = []
-    balance = balance_account(distributor)
+    # Accounts named, not read: a payment is one statement on PostgreSQL (ledger.finance_post).
+    balance = balance_ref(distributor)
     for charge in charges:
         amount = quantize(charge.amount, DEFAULT_CURRENCY)
         if amount <= 0:
             raise ApplicationError(_("Order %(ref)s costs nothing to pay.") % {"ref": charge.reference})
         legs.append(Leg(balance, -amount, charge.reference))
         total += amount
-    legs.append(Leg(platform_account(Account.Kind.REVENUE, DEFAULT_CURRENCY), total, reference))
-    return transaction_post(
+    legs.append(Leg(platform_ref(Account.Kind.REVENUE, DEFAULT_CURRENCY), total, reference))
+    posted = transaction_post(
         kind=Transaction.Kind.PAYMENT,
         idempotency_key=idempotency_key,
         legs=legs,
@@ -347,6 +371,10 @@ def payment_post(
         memo=_("Payment of %(n)d order(s)") % {"n": len(charges)},
         actor=actor,
     )
+    if not posted.replayed and posted.low_balance:
+        # On PostgreSQL the posting itself says whether the alert has anything to do.
+        low_balance.watch(distributor.pk)
+    return posted
 
 
 def refundable(*, distributor, reference: str) -> Decimal:
@@ -418,3 +446,28 @@ def refund_post(
     )
     _announce_credit(distributor.pk, posted)
     return posted
+
+
+# --- the distributor's balance settings ----------------------------------------------------------
+
+
+@transaction.atomic
+def preference_update(*, actor: Membership, auto_pay: bool, low_balance_threshold) -> BalancePreference:
+    """[Balance Management]: pay orders automatically, and the low-balance alert (0 = off).
+    A new threshold re-arms the alert: the next posting below it sends the e-mail."""
+    ensure_can_act(actor, Section.FINANCE)
+    threshold = to_decimal(low_balance_threshold)
+    if not threshold.is_finite() or threshold < 0 or threshold != quantize(threshold, DEFAULT_CURRENCY):
+        raise ApplicationError(
+            _("The alert threshold is a USD amount in cents, 0 or more."), {"field": "low_balance_threshold"}
+        )
+    if threshold > Decimal("1000000000"):
+        raise ApplicationError(_("The amount is too large."), {"field": "low_balance_threshold"})
+    preference, _created = BalancePreference.objects.select_for_update().get_or_create(distributor=actor.distributor)
+    if preference.low_balance_threshold != threshold:
+        preference.low_balance_notified_at = None
+    preference.auto_pay = bool(auto_pay)
+    preference.low_balance_threshold = threshold
+    preference.updated_by = actor.user
+    preference.save()
+    return preference

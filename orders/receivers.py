@@ -1,8 +1,12 @@
 """What orders does when another app tells it something.
 
-mapping sends `mappings_changed(store, skus)` after mappings are created or changed;
-the orders waiting on those SKUs are re-routed in the background once the mapping's
-transaction has committed (so the task sees the new mappings).
+- mapping sends `mappings_changed(store, skus)` after mappings are created or changed;
+  the orders waiting on those SKUs are re-routed in the background once the mapping's
+  transaction has committed (so the task sees the new mappings).
+- finance sends `balance_credited(distributor_id, transaction)` on commit when a balance
+  grows (a top-up approved, a refund, a credit): auto-pay pays the orders that were
+  waiting for funds, in the background. Beat's auto-pay sweep catches what a lost
+  message would miss.
 """
 
 import logging
@@ -36,7 +40,16 @@ def mappings_changed_signal():
     return None
 
 
+def on_balance_credited(sender, *, distributor_id, **kwargs):
+    from .tasks import autopay_distributor
+
+    autopay_distributor.delay(distributor_id)
+
+
 def connect() -> bool:
+    from finance.signals import balance_credited
+
+    balance_credited.connect(on_balance_credited, dispatch_uid="orders.on_balance_credited")
     signal = mappings_changed_signal()
     if signal is None:
         logger.warning("mapping defines no mappings_changed signal yet: pending orders are not re-evaluated")

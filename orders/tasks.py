@@ -29,12 +29,7 @@ def check_order_import(order_import_id: int) -> str:
     order_import = OrderImport.objects.filter(pk=order_import_id, status=OrderImport.Status.CHECKING).first()
     if order_import is None:
         return "gone"
-    try:
-        imports.order_import_check(order_import=order_import)
-    except Exception as exc:
-        imports.order_import_fail(order_import=order_import, message=str(exc))
-        raise
-    return order_import.status
+    return _attempt(order_import, imports.order_import_check)
 
 
 @shared_task(**IDEMPOTENT_TASK)
@@ -43,11 +38,21 @@ def apply_order_import(order_import_id: int) -> str:
     order_import = OrderImport.objects.filter(pk=order_import_id, status=OrderImport.Status.APPLYING).first()
     if order_import is None:
         return "gone"
+    return _attempt(order_import, imports.order_import_apply)
+
+
+def _attempt(order_import: OrderImport, work) -> str:
+    """One delivery of an import task; a file that killed its worker too often is given up."""
+    if not imports.order_import_attempt(order_import=order_import):
+        return "given up"
     try:
-        imports.order_import_apply(order_import=order_import)
+        work(order_import=order_import)
     except Exception as exc:
         imports.order_import_fail(order_import=order_import, message=str(exc))
         raise
+    finally:
+        # Not reached when the worker dies under the task: that delivery keeps counting.
+        imports.order_import_attempt_done(order_import=order_import)
     return order_import.status
 
 
@@ -69,3 +74,31 @@ def pull_store(run_id: int) -> str:
     if run is None:
         return "gone"
     return pull.pull_run_execute(run=run).status
+
+
+@shared_task(**IDEMPOTENT_TASK)
+def autopay_distributor(distributor_id: int) -> int:
+    """Auto-pay the distributor's payable orders (if auto-pay is on); returns how many were paid.
+
+    Idempotent: the same set of orders is paid under one key, and paid orders are no
+    longer payable."""
+    from distribution.models import Distributor
+
+    from .actions import orders_autopay
+
+    distributor = Distributor.objects.filter(pk=distributor_id).first()
+    if distributor is None:
+        return 0
+    return len(orders_autopay(distributor=distributor).paid)
+
+
+@shared_task(**IDEMPOTENT_TASK)
+def autopay_sweep() -> int:
+    """Beat, every minute: auto-pay for every distributor that has payable orders and auto-pay on
+    (new orders pulled or imported, and anything a lost message missed)."""
+    from .actions.pay import autopay_candidates
+
+    distributor_ids = autopay_candidates()
+    for distributor_id in distributor_ids:
+        autopay_distributor.delay(distributor_id)
+    return len(distributor_ids)

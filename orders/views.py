@@ -1,12 +1,12 @@
 """The Orders pages: the list (tabs, filters, search, bulk actions), the order page,
 the order file import (guide step 6) and [Sync now] for API stores."""
 
-import io
 import json
 import uuid
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
@@ -16,12 +16,12 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from catalog.models import Warehouse
+from distribution import spreadsheet
 from distribution.errors import ApplicationError
 from distribution.models import Section
-from distribution.tenancy import PortalView
+from distribution.tenancy import PortalView, membership_for
 from finance.ledger import InsufficientFunds
 from stores.selectors import store_get, store_list
 
@@ -141,11 +141,17 @@ EXPORT_COLUMNS = [
 ]
 
 
+# Ids, phones and postcodes stay text: 02134 keeps its zero, a long order number its digits.
+EXPORT_TEXT_COLUMNS = {
+    EXPORT_COLUMNS.index(name)
+    for name in ("Order No", "Platform order No", "Item ID", "SKU", "Phone", "Postcode", "Tracking number")
+}
+
+
 def _export_xlsx(orders) -> HttpResponse:
-    """The selected orders, one row per line, as an xlsx workbook (openpyxl write-only mode)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Orders")
-    sheet.append(EXPORT_COLUMNS)
+    """The selected orders, one row per line, as an xlsx workbook; no cell runs as a formula."""
+    book = spreadsheet.XlsxBook()
+    sheet = book.sheet("Orders", EXPORT_COLUMNS, text_columns=EXPORT_TEXT_COLUMNS)
     for order in orders:
         for line in order.lines.all():
             sheet.append(
@@ -173,9 +179,7 @@ def _export_xlsx(orders) -> HttpResponse:
                     timezone.localtime(order.created_at).strftime("%Y-%m-%d %H:%M"),
                 ]
             )
-    out = io.BytesIO()
-    workbook.save(out)
-    response = HttpResponse(out.getvalue(), content_type=orderfile.XLSX_CONTENT_TYPE)
+    response = HttpResponse(book.bytes(), content_type=spreadsheet.XLSX_CONTENT_TYPE)
     name = f"orders-{timezone.localdate():%Y%m%d}.xlsx"
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
@@ -234,6 +238,13 @@ class OrderPayView(OrdersView):
             .select_related("warehouse", "store")
             .order_by("placed_at", "created_at", "id")
         )
+
+    def dispatch(self, request, *args, **kwargs):
+        membership = membership_for(request.user)
+        if membership is not None and not membership.can_open(Section.FINANCE):
+            # Paying spends money: operators act on orders but never see money.
+            raise PermissionDenied(_("Your role does not allow paying orders."))
+        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
         orders = self._orders(request.GET.get("ids", ""))
@@ -321,7 +332,7 @@ class OrderImportTemplateView(OrdersView):
             store = store_get(distributor=self.distributor, store_id=int(store_id))
         name = store.name if store else ""
         if request.GET.get("format") == "csv":
-            response = HttpResponse(orderfile.template_csv(store_name=name), content_type="text/csv; charset=utf-8")
+            response = HttpResponse(orderfile.template_csv(store_name=name), content_type=spreadsheet.CSV_CONTENT_TYPE)
             filename = "order-import-template.csv"
         else:
             response = HttpResponse(orderfile.template_xlsx(store_name=name), content_type=orderfile.XLSX_CONTENT_TYPE)
@@ -344,7 +355,11 @@ def _import_state(order_import: OrderImport) -> dict:
 class OrderImportDetailView(OrdersView):
     def get(self, request, orderimport_id: int):
         order_import = self.get_for_tenant_or_404(OrderImport.objects.select_related("store"), pk=orderimport_id)
-        return render(request, "orders/import_detail.html", {"imp": order_import})
+        return render(
+            request,
+            "orders/import_detail.html",
+            {"imp": order_import, "encoding": imports.order_import_encoding(order_import=order_import)},
+        )
 
 
 class OrderImportStatusView(OrdersView):

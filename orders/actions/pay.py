@@ -143,7 +143,9 @@ def orders_pay(
     """Pay `orders` in one ledger payment (see the module docstring). Refusals of single
     orders are reported in the result; too little balance raises InsufficientFunds."""
     if actor is not None:
+        # Paying spends money: a role that acts on orders and sees money (owner, admin).
         ensure_can_act(actor, Section.ORDERS)
+        ensure_can_act(actor, Section.FINANCE)
         distributor = actor.distributor
     ids = sorted({order.pk for order in orders})
     if not ids:
@@ -205,6 +207,16 @@ def orders_pay(
 
 
 # --- auto-pay ---------------------------------------------------------------------------------
+
+
+def autopay_candidates(*, limit: int = 1000) -> list[int]:
+    """Distributors with auto-pay on and orders waiting to be paid (one query)."""
+    return list(
+        Order.objects.filter(status__in=PAYABLE_STATUSES, distributor__balance_preference__auto_pay=True)
+        .values_list("distributor_id", flat=True)
+        .distinct()
+        .order_by("distributor_id")[:limit]
+    )
 
 
 def orders_autopay(*, distributor) -> PayResult:

@@ -15,11 +15,13 @@ from django.utils.translation import gettext as _
 
 from distribution.errors import ApplicationError
 from distribution.models import Membership, Section
+from distribution.state import IllegalTransition, clip
 from distribution.tenancy import ensure_can_act
 from orders.models import PullRun, StorePullState
+from orders.state import PULL_RUN_MACHINE
 from stores.models import Store
 
-from .lease import ensure_state
+from .lease import ensure_state, lease_duration
 
 logger = logging.getLogger(__name__)
 
@@ -43,16 +45,52 @@ def stores_due(*, now=None):
     )
 
 
+def pull_runs_abandoned_close(*, now=None) -> int:
+    """Close the runs whose worker is gone: "running" with the store's lease expired or
+    free for longer than a lease (the worker was killed mid-pull), and "queued" whose
+    task never started (a lost message). They end failed, with what happened; the
+    store's next pull reads the same window again (the cursor never moved)."""
+    now = now or timezone.now()
+    lease = lease_duration()
+    free = Q(store__pull_state__lease_until__isnull=True) | Q(store__pull_state__lease_until__lt=now)
+    closed = 0
+    for run in PullRun.objects.filter(status=PullRun.Status.RUNNING, started_at__lt=now - lease).filter(free):
+        closed += _close(
+            run,
+            _("The worker pulling this store stopped (killed or restarted); the next pull reads these orders again."),
+        )
+    for run in PullRun.objects.filter(status=PullRun.Status.QUEUED, created_at__lt=now - QUEUE_STALE):
+        closed += _close(run, _("The pull never started (its task was lost); the store is queued again."))
+    return closed
+
+
+def _close(run: PullRun, message: str) -> int:
+    try:
+        PULL_RUN_MACHINE.move(
+            run,
+            PullRun.Status.FAILED,
+            message=message,
+            fields={"message": clip(message, 500), "finished_at": timezone.now()},
+            only_from=[PullRun.Status.RUNNING, PullRun.Status.QUEUED],
+        )
+    except IllegalTransition:
+        return 0  # finished meanwhile
+    return 1
+
+
 def pull_sweep(*, now=None, limit: int = SWEEP_LIMIT) -> list[PullRun]:
-    """Queue a pull of every due store that is not queued already; returns the new runs."""
+    """Queue a pull of every due store that is not queued already (a store whose lease
+    expired counts as free: its worker died); returns the new runs."""
     from orders.tasks import pull_store
 
     now = now or timezone.now()
+    pull_runs_abandoned_close(now=now)
     runs = []
     for store in list(stores_due(now=now)[:limit]):
         ensure_state(store)
         claimed = (
-            StorePullState.objects.filter(store=store, lease_until__isnull=True)
+            StorePullState.objects.filter(store=store)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
             .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - QUEUE_STALE))
             .update(enqueued_at=now)
         )

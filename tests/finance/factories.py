@@ -1,13 +1,16 @@
-"""Factories for exchange rates and top-ups (ledger rows are only ever made by posting)."""
+"""Factories for exchange rates, top-ups and balance preferences, and helpers that post
+money through the services (ledger rows are only ever made by posting)."""
 
 from decimal import Decimal
 
 import factory
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from catalog.demo import pdf_bytes
-from finance.models import ExchangeRate, TopUp
+from finance import services
+from finance.models import BalancePreference, ExchangeRate, TopUp, Transaction
 from tests.distribution.factories import DistributorFactory
 
 
@@ -37,3 +40,42 @@ class TopUpFactory(factory.django.DjangoModelFactory):
 
 
 FACTORIES = {ExchangeRate: ExchangeRateFactory, TopUp: TopUpFactory}
+
+
+class BalancePreferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BalancePreference
+
+    distributor = factory.SubFactory(DistributorFactory)
+    auto_pay = False
+    low_balance_threshold = Decimal("0")
+
+
+FACTORIES[BalancePreference] = BalancePreferenceFactory
+
+
+# --- money in and out, the way the services post it (ledger rows are never made by hand) ------
+
+
+def credit(distributor, amount: str, *, key: str, reason: str = "Test credit") -> Transaction:
+    """A credit adjustment by a staff member made for the purpose."""
+    return services.adjustment_post(
+        actor=_staff(), distributor=distributor, amount=Decimal(amount), reason=reason, idempotency_key=key
+    )
+
+
+def pay(distributor, amount: str, *, reference: str, key: str) -> Transaction:
+    """An order payment as the orders app asks for it."""
+    return services.payment_post(
+        distributor=distributor, idempotency_key=key, charges=[services.Charge(reference, Decimal(amount))]
+    )
+
+
+def proof_upload(text: str = "receipt", name: str = "proof.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, pdf_bytes([text]), content_type="application/pdf")
+
+
+def _staff():
+    from tests.distribution.factories import UserFactory
+
+    return UserFactory(email="ledger-staff@example.com", is_staff=True)

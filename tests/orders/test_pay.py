@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Item, StockMovement
+from distribution.errors import PermissionDeniedError
 from distribution.models import Role
 from finance import services as finance
 from finance.audit import ledger_audit
@@ -208,14 +209,21 @@ def test_pay_page_query_count_does_not_grow_with_the_orders(client, owner, staff
     assert len(many_queries) == len(few_queries)
 
 
-def test_pay_is_refused_to_the_finance_role(client, owner, item, member_factory):
-    finance_member = member_factory(owner.distributor, role=Role.FINANCE)
+@pytest.mark.parametrize("role", [Role.FINANCE, Role.OPERATOR])
+def test_pay_is_for_roles_that_act_on_orders_and_see_money(client, owner, item, member_factory, role):
+    member = member_factory(owner.distributor, role=role)
     order = make_order(owner, item)
-    client.force_login(finance_member.user)
+    client.force_login(member.user)
     assert client.get(f"{reverse('orders:pay')}?ids={order.pk}").status_code == 403
+    assert client.post(reverse("orders:pay"), {"ids": str(order.pk), "idempotency_key": "abc"}).status_code == 403
+    with pytest.raises(PermissionDeniedError):
+        orders_pay(actor=member, orders=[order], idempotency_key="pay:role")
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.AWAITING_PAYMENT
 
 
-def test_orders_pay_of_many_orders_is_one_payment_in_a_bounded_number_of_queries(owner, staff, item, django_assert_max_num_queries):
+def test_orders_pay_of_many_orders_is_one_payment_in_a_bounded_number_of_queries(
+    owner, staff, item, django_assert_max_num_queries
+):
     Item.objects.filter(pk=item.pk).update(stock_on_hand=5000)
     fund(owner, staff, "20000.00")
     store = StoreFactory(distributor=owner.distributor)

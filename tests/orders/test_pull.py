@@ -15,6 +15,7 @@ from django.utils import timezone
 from mapping.models import Mapping
 from orders import ingest, pull
 from orders.models import IngestionError, Order, PlatformOrder, PullRun, StorePullState, WebhookDelivery
+from orders.state import PULL_RUN_MACHINE
 from sandbox import shopify as sandbox_shopify
 from sandbox.models import SandboxShop
 from stores.authorization import store_authorization_complete, store_authorization_start
@@ -246,6 +247,48 @@ def test_sweep_queues_each_due_store_once_and_pulls_it(store, sandbox):
     assert PullRun.objects.get(pk=runs[0].pk).status == PullRun.Status.SUCCEEDED
     assert Order.objects.count() == 3
     assert pull.pull_sweep() == []  # pulled just now: not due
+
+
+def test_sweep_pulls_again_a_store_whose_worker_died_mid_pull(store, sandbox):
+    # given a worker killed mid-pull: its run "running", the lease it held expired, the cursor unmoved
+    create_orders(sandbox, 5)
+    crashed = PullRun.objects.create(
+        store=store,
+        trigger=PullRun.Trigger.SCHEDULE,
+        status=PULL_RUN_MACHINE.initial_status(PullRun.Status.QUEUED),
+    )
+    PULL_RUN_MACHINE.move(crashed, PullRun.Status.RUNNING, fields={"started_at": timezone.now() - timedelta(hours=1)})
+    StorePullState.objects.update_or_create(
+        store=store,
+        defaults={
+            "lease_owner": "dead-worker",
+            "lease_until": timezone.now() - timedelta(minutes=1),
+            "enqueued_at": None,
+            "last_pull_at": timezone.now() - timedelta(hours=1),
+        },
+    )
+    # when beat's next sweep runs
+    runs = pull.pull_sweep()
+    # then the store is pulled again, and the dead run is closed as failed, saying why
+    assert [run.store_id for run in runs] == [store.pk]
+    assert PullRun.objects.get(pk=runs[0].pk).status == PullRun.Status.SUCCEEDED
+    crashed.refresh_from_db()
+    assert crashed.status == PullRun.Status.FAILED and "stopped (killed or restarted)" in crashed.message
+    assert Order.objects.filter(store=store).count() == 5
+
+
+def test_sweep_leaves_a_store_whose_lease_is_still_live(store):
+    StorePullState.objects.update_or_create(
+        store=store, defaults={"lease_owner": "busy", "lease_until": timezone.now() + timedelta(minutes=3)}
+    )
+    assert pull.pull_sweep() == []
+
+
+def test_lease_is_shorter_than_the_pull_task_time_limit():
+    from orders.tasks import pull_store
+
+    assert pull.LEASE.total_seconds() < pull_store.soft_time_limit < pull_store.time_limit
+    assert pull_store.acks_late and pull_store.reject_on_worker_lost
 
 
 def test_sweep_does_not_queue_a_store_whose_task_is_still_waiting(store):
