@@ -232,6 +232,8 @@ SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
 PORTAL_PAGE_SIZE = env_int("PORTAL_PAGE_SIZE", 50)
 CATALOG_DOCUMENT_MAX_BYTES = env_int("CATALOG_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
 MAPPING_IMPORT_INLINE_ROWS = env_int("MAPPING_IMPORT_INLINE_ROWS", 2_000)
+# A pull renews its store lease after every page; a killed worker's lease lapses after this.
+PULL_LEASE_SECONDS = env_int("PULL_LEASE_SECONDS", 300)
 # The admin's xlsx exports: a cell typed as "=..." leaves as text, never as a formula.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 

@@ -8,6 +8,7 @@ from django.views import View
 from . import selectors, services
 from .errors import ApplicationError
 from .forms import DistributorProfileForm, InvitationSignupForm, InviteForm, RoleForm
+from .home import panels_for
 from .models import Invitation, Membership, Section
 from .tenancy import PortalView, membership_for
 
@@ -18,7 +19,8 @@ class HomeView(PortalView):
     section = Section.ACCOUNT
 
     def get(self, request):
-        return render(request, "distribution/home.html", {"distributor": self.distributor})
+        context = {"distributor": self.distributor, "panels": panels_for(self.membership)}
+        return render(request, "distribution/home.html", context)
 
 
 class ProfileView(PortalView):

@@ -9,4 +9,18 @@ class FinanceConfig(DemoSeeding, AppConfig):
     verbose_name = _("Finance")
 
     def ready(self):
+        from distribution.home import HomePanel, register
+        from distribution.models import Section
+
         from . import receivers  # noqa: F401  (connects the receivers)
+        from .selectors import home_panel
+
+        register(
+            HomePanel(
+                name="finance.balance",
+                section=Section.FINANCE,
+                template="finance/home_panel.html",
+                context=home_panel,
+                order=10,
+            )
+        )

@@ -161,3 +161,19 @@ def low_balance_recipients(*, distributor_id: int) -> list[str]:
         .values_list("user__email", flat=True)
     )
     return list(dict.fromkeys(emails))
+
+
+def home_panel(membership) -> dict:
+    """The home page's balance panel: the balance, top-ups waiting, and the low-balance
+    warning when the balance is under the distributor's alert threshold."""
+    distributor = membership.distributor
+    balance = balance_available(distributor=distributor)
+    preference = BalancePreference.objects.filter(distributor=distributor).first()
+    threshold = preference.low_balance_threshold if preference else Decimal(0)
+    return {
+        "balance": balance,
+        "pending": topups_pending(distributor=distributor).count(),
+        "threshold": threshold,
+        "low": threshold > 0 and balance < threshold,
+        "auto_pay": bool(preference and preference.auto_pay),
+    }

@@ -1,6 +1,6 @@
 """[Top Up Balance] in a real browser: the distributor tops up in CNY with a PDF proof,
-staff approve it in the admin, and the distributor sees the balance and the history
-change. (Paying orders from the balance belongs to the orders app's own browser test.)"""
+staff approve it in the admin, the distributor pays two orders from the balance, and
+sees the balance and the history change at each step."""
 
 import re
 from decimal import Decimal
@@ -36,7 +36,7 @@ def test_topup_in_cny_approved_by_staff_shows_in_the_balance_and_history(page, l
     page.get_by_role("button", name="Financial Management").or_(
         page.get_by_role("link", name="Financial Management")
     ).first.click()
-    page.get_by_role("link", name="Balance Management", exact=True).click()
+    page.get_by_test_id("portal-nav").get_by_role("link", name="Balance Management", exact=True).click()
     page.wait_for_url(re.compile(r"/finance/balance/$"))
     assert page.get_by_test_id("balance").inner_text().startswith("0.00")
 
@@ -84,6 +84,44 @@ def test_topup_in_cny_approved_by_staff_shows_in_the_balance_and_history(page, l
     history = page.get_by_test_id("history-table").inner_text()
     assert top_up.reference in history and "+138.00" in history and "1,000.00 CNY @ 0.138" in history
     assert page.locator(f"tr[data-topup='{top_up.reference}']").count() == 0
+
+    # when they select two orders in [Orders] and pay them
+    first, second = (_payable_order(me, total) for total in ("25.50", "40.00"))
+    page.goto("/orders/")
+    for order in (first, second):
+        page.check(f"tr[data-order='{order.number}'] input[name=order_ids]")
+    page.get_by_role("button", name="Pay selected").click()
+    page.wait_for_url(re.compile(r"/orders/pay/"))
+    summary = page.get_by_test_id("pay-summary").inner_text()
+    assert "65.50 USD" in summary and "138.00 USD" in summary and "72.50 USD" in summary
+    page.get_by_test_id("confirm-payment").click()
+    page.wait_for_url(re.compile(r"/orders/\?status=paid"))
+    assert page.locator(f"tr[data-order='{first.number}']").count() == 1
+    assert page.locator(f"tr[data-order='{second.number}']").count() == 1
+
+    # then the balance went down by what they cost, and each order is in the history
+    page.goto("/finance/balance/")
+    assert page.get_by_test_id("balance").inner_text().startswith("72.50")
+    history = page.get_by_test_id("history-table").inner_text()
+    assert first.number in history and second.number in history and "-25.50" in history and "-40.00" in history
+
+
+def _payable_order(me, total: str):
+    from tests.catalog.factories import ItemFactory, WarehouseFactory
+    from tests.orders.factories import OrderFactory, OrderLineFactory
+    from tests.stores.factories import StoreFactory
+
+    item = ItemFactory(warehouse=WarehouseFactory(code="US-CA", sites="US"), stock_on_hand=10)
+    order = OrderFactory(
+        distributor=me.distributor,
+        store=StoreFactory(distributor=me.distributor),
+        warehouse=item.warehouse,
+        country="US",
+        total_amount=Decimal(total),
+        goods_amount=Decimal(total),
+    )
+    OrderLineFactory(order=order, item=item, item_code=item.item_id, quantity=1)
+    return order
 
 
 @pytest.mark.parametrize("width", [1366, 390])
