@@ -229,6 +229,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Platform switches.
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
+if SANDBOX_ENABLED and not DEBUG:
+    # The emulators answer as Shopify, Amazon ... would, with fake tokens: never in production.
+    raise ImproperlyConfigured(
+        "SANDBOX_ENABLED is on while DEBUG is off: the emulated platforms would be served in production. "
+        "Unset SANDBOX_ENABLED (it defaults to DEBUG)."
+    )
 PORTAL_PAGE_SIZE = env_int("PORTAL_PAGE_SIZE", 50)
 CATALOG_DOCUMENT_MAX_BYTES = env_int("CATALOG_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
 MAPPING_IMPORT_INLINE_ROWS = env_int("MAPPING_IMPORT_INLINE_ROWS", 2_000)

@@ -45,7 +45,6 @@ urlpatterns = [
 if settings.SANDBOX_ENABLED:
     urlpatterns.append(path("sandbox/", include("sandbox.urls")))
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files (order files with buyers' addresses, payment proofs, documents) are never
+# served from MEDIA_ROOT, not even in development: each is served by a view that checks
+# who is asking (catalog documents and images, the finance proof view for staff).

@@ -12,11 +12,12 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from distribution.errors import ApplicationError
+from distribution.http import safe_next
 from distribution.models import Section
 from distribution.tenancy import PortalView
 from stores.selectors import store_get, store_list
@@ -50,12 +51,9 @@ class MappingView(PortalView):
 
     def back(self, default: str = ""):
         """Where to go after a POST: the page it came from (same site only), else the list."""
-        target = self.request.POST.get("next", "")
-        if target and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
-        ):
-            return redirect(target)
-        return redirect(default or reverse("mapping:mapping_list"))
+        return redirect(
+            safe_next(self.request, self.request.POST.get("next"), default or reverse("mapping:mapping_list"))
+        )
 
     def waiting_note(self, store, sku: str) -> str:
         waiting = selectors.seen_sku_waiting(store=store, sku=sku)

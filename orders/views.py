@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Warehouse
 from distribution import spreadsheet
 from distribution.errors import ApplicationError
+from distribution.http import safe_next
 from distribution.models import Section
 from distribution.tenancy import PortalView, membership_for
 from finance.ledger import InsufficientFunds
@@ -93,9 +94,7 @@ class OrderListView(OrdersView):
     def post(self, request):
         ids = [int(value) for value in request.POST.getlist("order_ids") if value.isdigit()][:BULK_LIMIT]
         action = request.POST.get("action", "")
-        back = request.POST.get("next") or reverse("orders:order_list")
-        if not back.startswith("/"):
-            back = reverse("orders:order_list")
+        back = safe_next(request, request.POST.get("next"), reverse("orders:order_list"))
         if not ids:
             messages.error(request, _("Select at least one order."))
             return redirect(back)

@@ -58,3 +58,31 @@ def test_development_defaults_need_nothing():
     assert settings.BASE_DIR
     assert settings.LANGUAGE_CODE == "en"
     assert "zh-hans" in dict(settings.LANGUAGES)
+
+
+def test_production_with_the_sandbox_on_refuses_to_start(tmp_path):
+    result = _manage("check", extra_env={**PRODUCTION_ENV, "SANDBOX_ENABLED": "true"}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "SANDBOX_ENABLED is on while DEBUG is off" in result.stderr
+
+
+def test_uploaded_files_are_not_served_from_media_even_in_development(settings):
+    import importlib
+
+    from django.urls import Resolver404, clear_url_caches, resolve
+
+    import distribution.urls
+
+    settings.DEBUG = True
+    try:
+        importlib.reload(distribution.urls)
+        clear_url_caches()
+        try:
+            match = resolve(f"{settings.MEDIA_URL}orders/imports/1/abc-orders.csv")
+        except Resolver404:
+            match = None
+        assert match is None or match.url_name != "serve"
+    finally:
+        settings.DEBUG = False
+        importlib.reload(distribution.urls)
+        clear_url_caches()
