@@ -43,6 +43,11 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.pull_due_stores",
         "schedule": float(os.environ.get("PULL_SWEEP_SECONDS", "60")),
     },
+    # Orders waiting for a mapping that arrived while its re-evaluation task was lost.
+    "orders-reevaluate-sweep": {
+        "task": "orders.tasks.reevaluate_sweep",
+        "schedule": float(os.environ.get("REEVALUATE_SWEEP_SECONDS", "300")),
+    },
     # Auto-pay: payable orders of distributors with auto-pay on (orders/actions/pay.py).
     "orders-autopay-sweep": {
         "task": "orders.tasks.autopay_sweep",

@@ -24,6 +24,15 @@ def reevaluate_pending_orders(store_id: int, skus: list[str] | None = None) -> i
 
 
 @shared_task(**IDEMPOTENT_TASK)
+def reevaluate_sweep() -> int:
+    """Beat, every few minutes: re-route waiting orders whose mappings arrived while their
+    re-evaluation task was lost."""
+    from .ingest.reevaluate import reevaluation_sweep
+
+    return reevaluation_sweep()
+
+
+@shared_task(**IDEMPOTENT_TASK)
 def check_order_import(order_import_id: int) -> str:
     """Check an uploaded order file (the preview); a failure is recorded on the row."""
     order_import = OrderImport.objects.filter(pk=order_import_id, status=OrderImport.Status.CHECKING).first()

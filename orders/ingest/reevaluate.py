@@ -65,3 +65,31 @@ def orders_reevaluate_pending(*, store, skus: Iterable[str] | None = None, batch
                     released += 1
     waiting_refresh(store=store)
     return released
+
+
+def reevaluation_sweep(*, limit: int = 200) -> int:
+    """Beat's safety net for re-evaluations that were lost (the task failed, its worker
+    died): for each store with orders waiting for a mapping, re-route the ones whose SKUs
+    are mapped by now. Returns how many platform orders left pending mapping.
+
+    Cost: one query for the stores, then per store one query for its waiting SKUs and one
+    SKU lookup; stores with nothing newly mapped cost no more."""
+    from stores.models import Store
+
+    store_ids = list(
+        Order.objects.filter(status=OrderStatus.PENDING_MAPPING)
+        .order_by("store_id")
+        .values_list("store_id", flat=True)
+        .distinct()[:limit]
+    )
+    released = 0
+    for store in Store.objects.filter(pk__in=store_ids).order_by("pk"):
+        waiting = set()
+        for missing in Order.objects.filter(store=store, status=OrderStatus.PENDING_MAPPING).values_list(
+            "missing_skus", flat=True
+        ):
+            waiting.update(missing)
+        mapped = mapping_port.resolve(store=store, skus=waiting)
+        if mapped:
+            released += orders_reevaluate_pending(store=store, skus=sorted(mapped))
+    return released

@@ -218,6 +218,22 @@ def test_new_mapping_releases_the_orders_waiting_for_it(
     assert SeenSku.objects.get(store=store, sku="OTHER").waiting_orders == 1
 
 
+def test_reevaluation_lost_with_its_task_is_recovered_by_the_sweep(store, us_item):
+    from orders.ingest.reevaluate import reevaluation_sweep
+    from orders.tasks import reevaluate_sweep
+
+    platform_order_ingest(store=store, order=platform_order(lines=(("SERUM-US", 1),)), source=PULL)
+    platform_order_ingest(store=store, order=platform_order("2", lines=(("STILL-UNMAPPED", 1),)), source=PULL)
+    # a mapping written while its re-evaluation task was lost (no signal, no task ran)
+    map_sku(store, "SERUM-US", us_item)
+    assert Order.objects.get(platform_order__external_id="450789469").status == OrderStatus.PENDING_MAPPING
+    # beat's sweep finds it
+    assert reevaluate_sweep.apply().get() == 1
+    assert Order.objects.get(platform_order__external_id="450789469").status == OrderStatus.AWAITING_PAYMENT
+    assert Order.objects.get(platform_order__external_id="2").status == OrderStatus.PENDING_MAPPING
+    assert reevaluation_sweep() == 0  # nothing newly mapped: nothing to do
+
+
 def test_reevaluation_leaves_paid_orders_alone_and_is_rerunnable(store, us_item):
     platform_order_ingest(store=store, order=platform_order(), source=PULL)
     map_sku(store, "SERUM-US", us_item)

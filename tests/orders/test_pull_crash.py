@@ -1,0 +1,218 @@
+"""A worker killed mid-pull loses nothing and blocks nothing: a real Celery worker on
+Redis pulls 4,000 sandbox orders over HTTP, is killed with SIGKILL half-way, is started
+again, and within the lease plus two sweeps every order is there exactly once, with no
+manual step; the killed run is closed as failed, saying why.
+
+Everything runs in child processes on a database of its own (the worker, gunicorn for
+the sandbox, the sweeps), as in production: PostgreSQL and Redis (CI has both)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.conftest import using_postgres
+
+ROOT = Path(settings.BASE_DIR)
+ORDERS = 4000
+LEASE_SECONDS = 6
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not (using_postgres() and os.environ.get("REDIS_URL")), reason="a real worker on Redis and PostgreSQL"
+    ),
+]
+
+FILL = f"""
+import random
+from decimal import Decimal
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from catalog.models import Item, Product, Warehouse
+from distribution.models import Distributor, Membership, Role
+from mapping.models import Mapping
+from sandbox import shopify, state
+from sandbox.models import SandboxOrder
+from stores.models import Platform, Store
+
+rng = random.Random(7)
+warehouse = Warehouse.objects.create(code="US-CA", name="US", country="US", sites="US")
+product = Product.objects.create(code="CR000000001", name="CRASH SERUM")
+item = Item.objects.create(item_id="CR000000001-01-01", product=product, warehouse=warehouse, price="9.90",
+                           weight_grams=100)
+user = get_user_model().objects.create_user("crash@example.com", "crash@example.com", "x")
+distributor = Distributor.objects.create(company_name="Crash", contact_person="C", phone="1", country="US")
+Membership.objects.create(distributor=distributor, user=user, role=Role.OWNER)
+app = state.app_for("shopify", settings.SHOPIFY_CLIENT_ID)
+# Each page answers after half a second, so the pull is surely half-way when the test kills it.
+shop = state.shop_get_or_create("shopify", "crash.myshopify.com", bucket_size=1_000_000, leak_per_second=1e6,
+                                slow_seconds=0.5)
+token = state.token_issue(shop=shop, app=app, scopes="read_orders", expiring=False)
+store = Store(distributor=distributor, platform=Platform.SHOPIFY, name="Crash US", site="US",
+              shop_domain="crash.myshopify.com", external_key="crash.myshopify.com")
+store.set_credentials({{"access_token": token.access_token, "scope": "read_orders"}})
+store.save()
+Mapping.objects.create(store=store, store_sku="SERUM", item=item)
+now = timezone.now()
+rows = []
+for n in range({ORDERS}):
+    payload = shopify.build_order(shop, number=1001 + n, lines=[("SERUM", "Serum", "", Decimal("19.90"), 1)],
+                                  rng=rng, now=now)
+    rows.append(SandboxOrder(shop=shop, external_id=payload["id"], payload=payload, state="open",
+                             created_at=now, updated_at=now))
+SandboxOrder.objects.bulk_create(rows, batch_size=1000)
+print("filled")
+"""
+
+COUNTS = [
+    "SELECT count(*) FROM orders_platformorder",
+    "SELECT count(*) FROM orders_order",
+    "SELECT count(*) FROM (SELECT external_id FROM orders_platformorder GROUP BY external_id HAVING count(*) > 1) d",
+]
+RUNS = "SELECT status, fetched, message FROM orders_pullrun ORDER BY id"
+
+
+def _admin_sql(sql: str) -> None:
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True, capture_output=True)
+
+
+@pytest.fixture
+def world(tmp_path):
+    name = f"distribution_crash_{uuid.uuid4().hex[:8]}"
+    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    _admin_sql(f"CREATE DATABASE {name}")
+    port = 18000 + os.getpid() % 1000
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{base}/{name}",
+        "REDIS_URL": os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/12",
+        "VAR_DIR": str(tmp_path),
+        "DEBUG": "true",
+        "SANDBOX_ENABLED": "true",
+        "TESTING": "",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PULL_LEASE_SECONDS": str(LEASE_SECONDS),
+        "SANDBOX_BASE_URL": f"http://127.0.0.1:{port}/sandbox",
+        "SHOPIFY_API_BASE": f"http://127.0.0.1:{port}/sandbox/shopify/{{shop}}",
+        "DJANGO_SETTINGS_MODULE": "distribution.settings",
+        "LOG_LEVEL": "WARNING",
+    }
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
+    subprocess.run([python, "-m", "celery", "-A", "distribution", "purge", "-f"], cwd=ROOT, env=env, timeout=60)
+    filled = subprocess.run(
+        [python, "manage.py", "shell", "--no-imports", "-c", FILL],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "filled" in filled.stdout, filled.stderr[-3000:]
+    web = subprocess.Popen(
+        [python, "-m", "gunicorn", "distribution.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    started = []
+    try:
+        yield env, started
+    finally:
+        for process in [*started, web]:
+            if process.poll() is None:
+                if process in started:
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:
+                    process.kill()
+                process.wait(timeout=30)
+        _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _shell(env, code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip()
+
+
+def _counts(env):
+    """(platform orders, orders, duplicated platform orders, [(run status, fetched, message)]), read directly."""
+    import psycopg2
+
+    with psycopg2.connect(env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
+        numbers = []
+        for sql in COUNTS:
+            cursor.execute(sql)
+            numbers.append(cursor.fetchone()[0])
+        cursor.execute(RUNS)
+        return (*numbers, cursor.fetchall())
+
+
+def _worker(env, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "distribution", "worker", "--pool=prefork", "--concurrency=1"]
+        + ["--loglevel=INFO", "--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: SIGKILL takes the pool child too
+    )
+
+
+def _sweep(env) -> str:
+    return _shell(env, "from orders import pull; print(len(pull.pull_sweep()))")
+
+
+def test_a_worker_killed_mid_pull_is_recovered_by_the_sweep_with_every_order_once(world, tmp_path):
+    env, started = world
+    worker = _worker(env, tmp_path / "worker-1.log")
+    started.append(worker)
+    assert _sweep(env) == "1"
+    # when the worker is killed (SIGKILL, as the OOM killer does) half-way through the pull
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        platform_orders = _counts(env)[0]
+        if platform_orders >= 1000:
+            break
+        assert worker.poll() is None, (tmp_path / "worker-1.log").read_text()[-3000:]
+        time.sleep(0.3)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=30)
+    before = _counts(env)
+    assert 0 < before[0] < ORDERS, f"the pull should be half-way when killed: {before[0]} of {ORDERS}"
+    # and started again, with nobody touching anything
+    worker = _worker(env, tmp_path / "worker-2.log")
+    started.append(worker)
+    # then within the lease plus two sweeps the store is pulled again, to the end
+    time.sleep(LEASE_SECONDS + 1)
+    sweeps = [_sweep(env)]
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        platform_orders, orders, dupes, runs = _counts(env)
+        if platform_orders == ORDERS and runs and runs[-1][0] == "succeeded":
+            break
+        if len(sweeps) < 2 and runs and runs[-1][0] == "failed":
+            sweeps.append(_sweep(env))
+        time.sleep(1)
+    platform_orders, orders, dupes, runs = _counts(env)
+    assert (platform_orders, orders, dupes) == (ORDERS, ORDERS, 0), (tmp_path / "worker-2.log").read_text()[-3000:]
+    assert len(sweeps) <= 2
+    assert runs[0][0] == "failed" and "killed or restarted" in runs[0][2]
+    assert runs[-1][0] == "succeeded"
