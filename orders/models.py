@@ -96,6 +96,9 @@ class OrderStatus(models.TextChoices):
     AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
     # Auto-pay is on but the balance does not cover it: paid when a top-up lands.
     AWAITING_FUNDS = "awaiting_funds", _("Awaiting funds")
+    # Products ship locally: the ship-to country is not one its warehouse serves. Waits
+    # until the address is corrected or a warehouse that serves it is chosen.
+    OUTSIDE_AREA = "outside_area", _("Address outside service area")
     # Paid from the balance; stock reserved; waiting to be pushed to the warehouse.
     PAID = "paid", _("Paid")
     # Accepted by the warehouse backend.
@@ -108,7 +111,9 @@ class OrderStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Split or merged")
 
 
-UNPAID_STATUSES = frozenset({OrderStatus.PENDING_MAPPING, OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_FUNDS})
+UNPAID_STATUSES = frozenset(
+    {OrderStatus.PENDING_MAPPING, OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_FUNDS, OrderStatus.OUTSIDE_AREA}
+)
 # Orders that may be paid (if nothing else stands in the way: see orders/actions/pay.py).
 PAYABLE_STATUSES = frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_FUNDS})
 

@@ -20,6 +20,7 @@ STATUS_TABS = [
     OrderStatus.PENDING_MAPPING,
     OrderStatus.AWAITING_PAYMENT,
     OrderStatus.AWAITING_FUNDS,
+    OrderStatus.OUTSIDE_AREA,
     OrderStatus.PAID,
     OrderStatus.AT_WAREHOUSE,
     OrderStatus.SHIPPED,

@@ -24,9 +24,15 @@ _O = OrderStatus
 # unpaid orders only; cancelling after payment refunds, and after the push first
 # cancels at the warehouse (fulfilment does that before calling the transition).
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
-    _O.PENDING_MAPPING: frozenset({_O.AWAITING_PAYMENT, _O.CANCELLED, _O.SUPERSEDED}),
-    _O.AWAITING_PAYMENT: frozenset({_O.PENDING_MAPPING, _O.AWAITING_FUNDS, _O.PAID, _O.CANCELLED, _O.SUPERSEDED}),
-    _O.AWAITING_FUNDS: frozenset({_O.AWAITING_PAYMENT, _O.PENDING_MAPPING, _O.PAID, _O.CANCELLED, _O.SUPERSEDED}),
+    _O.PENDING_MAPPING: frozenset({_O.AWAITING_PAYMENT, _O.OUTSIDE_AREA, _O.CANCELLED, _O.SUPERSEDED}),
+    _O.AWAITING_PAYMENT: frozenset(
+        {_O.PENDING_MAPPING, _O.AWAITING_FUNDS, _O.OUTSIDE_AREA, _O.PAID, _O.CANCELLED, _O.SUPERSEDED}
+    ),
+    _O.AWAITING_FUNDS: frozenset(
+        {_O.AWAITING_PAYMENT, _O.PENDING_MAPPING, _O.OUTSIDE_AREA, _O.PAID, _O.CANCELLED, _O.SUPERSEDED}
+    ),
+    # Never paid from here: the address is corrected, or another warehouse chosen, first.
+    _O.OUTSIDE_AREA: frozenset({_O.AWAITING_PAYMENT, _O.PENDING_MAPPING, _O.CANCELLED, _O.SUPERSEDED}),
     _O.PAID: frozenset({_O.AT_WAREHOUSE, _O.CANCELLED}),
     _O.AT_WAREHOUSE: frozenset({_O.SHIPPED, _O.PICKED_UP, _O.CANCELLED}),
     _O.SHIPPED: frozenset(),
@@ -38,7 +44,7 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
 ORDER_MACHINE = StateMachine(
     model=Order,
     transitions=ORDER_TRANSITIONS,
-    initial=frozenset({_O.PENDING_MAPPING, _O.AWAITING_PAYMENT}),
+    initial=frozenset({_O.PENDING_MAPPING, _O.AWAITING_PAYMENT, _O.OUTSIDE_AREA}),
     record=events.status_moved,
     signals=(order_status_changed,),
     describe=lambda order: _("Order %(number)s") % {"number": order.number},

@@ -38,6 +38,7 @@ STATUS_BADGES = {
     OrderStatus.PENDING_MAPPING: "text-bg-warning",
     OrderStatus.AWAITING_PAYMENT: "text-bg-info",
     OrderStatus.AWAITING_FUNDS: "text-bg-warning",
+    OrderStatus.OUTSIDE_AREA: "text-bg-warning",
     OrderStatus.CANCELLED: "text-bg-secondary",
     OrderStatus.SUPERSEDED: "text-bg-secondary",
 }

@@ -42,15 +42,15 @@ from ..state import ORDER_MACHINE
 PAY_LIMIT = 1000
 
 
-def _served(order: Order) -> bool:
-    sites = {site.strip().upper() for site in (order.warehouse.sites or "").split(",") if site.strip()}
-    return not sites or (order.country or "").upper() in sites
-
-
 def pay_refusal(order: Order) -> str | None:
     """Why `order` cannot be paid now, or None. (`order.warehouse` should be loaded.)"""
     if order.status == OrderStatus.PENDING_MAPPING:
         return _("it waits for a mapping of %(skus)s") % {"skus": ", ".join(order.missing_skus) or "?"}
+    if order.status == OrderStatus.OUTSIDE_AREA or (order.warehouse_id and not order.warehouse.serves(order.country)):
+        return _("its address (%(country)s) is outside the service area of %(warehouse)s") % {
+            "country": order.country or "?",
+            "warehouse": order.warehouse.code if order.warehouse_id else "?",
+        }
     if order.status not in PAYABLE_STATUSES:
         return _("it is %(status)s") % {"status": order.get_status_display().lower()}
     if getattr(order, "is_held", False):
@@ -61,11 +61,6 @@ def pay_refusal(order: Order) -> str | None:
         return _("its cost is in %(currency)s; orders are paid in USD") % {"currency": order.currency}
     if order.total_amount <= 0:
         return _("its cost is not known yet")
-    if not _served(order):
-        return _("its address (%(country)s) is outside the service area of %(warehouse)s") % {
-            "country": order.country or "?",
-            "warehouse": order.warehouse.code,
-        }
     return None
 
 

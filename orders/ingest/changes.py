@@ -13,7 +13,16 @@ from django.utils.translation import gettext as _
 from catalog.models import Item
 from distribution.state import clip
 from orders import events, rules
-from orders.ingest.routing import RoutedLine, build_orders, logistics_of, order_lines, plan, recipient, save_built
+from orders.ingest.routing import (
+    RoutedLine,
+    build_orders,
+    logistics_of,
+    order_lines,
+    plan,
+    recipient,
+    save_built,
+    unpaid_status,
+)
 from orders.models import (
     Order,
     OrderLine,
@@ -106,7 +115,9 @@ def _item_pk(line) -> int | None:
 
 def rewrite(order: Order, po: PlatformOrder, warehouse, lines: list[RoutedLine], missing: list, message: str) -> None:
     """Give an unpaid order new lines (and so maybe a new warehouse and status)."""
-    wanted = OrderStatus.PENDING_MAPPING if missing else OrderStatus.AWAITING_PAYMENT
+    wanted = unpaid_status(missing, warehouse, recipient(po)["country"])
+    if order.status == OrderStatus.AWAITING_FUNDS and wanted == OrderStatus.AWAITING_PAYMENT:
+        wanted = order.status  # still waiting for funds: auto-pay takes it when money lands
     if order.status != wanted:
         order_transition(order=order, to_status=wanted, message=message)
         message = ""
@@ -209,4 +220,29 @@ def apply_change(po: PlatformOrder, store, before: dict, verdict: rules.Verdict,
                 setattr(o, name, value)
             o.save(update_fields=[*to, "updated_at"])
             events.address_updated(o)
+            area_recheck(o)
     return 0
+
+
+def area_recheck(order: Order, *, actor=None) -> None:
+    """After an address change: an unpaid order moves into or out of "address outside
+    service area" as its warehouse serves the new country or not."""
+    if order.status == OrderStatus.PENDING_MAPPING or order.warehouse_id is None:
+        return
+    serves = order.warehouse.serves(order.country)
+    if not serves and order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_FUNDS):
+        order_transition(
+            order=order,
+            to_status=OrderStatus.OUTSIDE_AREA,
+            actor=actor,
+            message=_("The address (%(country)s) is outside the service area of %(warehouse)s (it serves %(sites)s).")
+            % {"country": order.country or "?", "warehouse": order.warehouse.code, "sites": order.warehouse.sites},
+        )
+    elif serves and order.status == OrderStatus.OUTSIDE_AREA:
+        order_transition(
+            order=order,
+            to_status=OrderStatus.AWAITING_PAYMENT,
+            actor=actor,
+            message=_("The address is inside the service area of %(warehouse)s now.")
+            % {"warehouse": order.warehouse.code},
+        )

@@ -122,6 +122,16 @@ def logistics_of(po: PlatformOrder) -> str:
     return po.requested_logistics if po.requested_logistics in LOGISTICS_VALUES else Logistics.DROPSHIPPING
 
 
+def unpaid_status(missing, warehouse, country: str) -> str:
+    """Where an unpaid order stands: waiting for a mapping, outside the service area of the
+    warehouse its items ship from (products ship locally, guide step 4), or payable."""
+    if missing:
+        return OrderStatus.PENDING_MAPPING
+    if warehouse is not None and not warehouse.serves(country):
+        return OrderStatus.OUTSIDE_AREA
+    return OrderStatus.AWAITING_PAYMENT
+
+
 def build_orders(po: PlatformOrder, store, resolved: Mapping[str, Item]):
     """Unsaved orders, their lines and creation events for a platform order."""
     groups, missing = plan(po, resolved)
@@ -133,9 +143,7 @@ def build_orders(po: PlatformOrder, store, resolved: Mapping[str, Item]):
             store_id=store.pk,
             platform_order_id=po.pk,
             number=new_order_number(),
-            status=ORDER_MACHINE.initial_status(
-                OrderStatus.PENDING_MAPPING if missing else OrderStatus.AWAITING_PAYMENT
-            ),
+            status=ORDER_MACHINE.initial_status(unpaid_status(missing, warehouse, to["country"])),
             warehouse_id=warehouse.pk if warehouse else None,
             missing_skus=missing,
             logistics=logistics_of(po),

@@ -218,6 +218,42 @@ def test_new_mapping_releases_the_orders_waiting_for_it(
     assert SeenSku.objects.get(store=store, sku="OTHER").waiting_orders == 1
 
 
+JP_ADDRESS = NormalizedAddress(
+    name="Yuki Tanaka",
+    address1="1-1 Chiyoda",
+    city="Chiyoda-ku",
+    province="Tokyo",
+    postal_code="100-0001",
+    country_code="JP",
+)
+
+
+def test_address_outside_the_warehouses_area_waits_in_its_own_state_until_corrected(store, us_item):
+    from orders.actions import pay_refusal
+
+    # given a US store whose SKU maps to the US warehouse, and an order shipping to Japan
+    map_sku(store, "SERUM-US", us_item)
+    updated = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
+    platform_order_ingest(store=store, order=platform_order(address=JP_ADDRESS), source=PULL)
+    order = Order.objects.get()
+    # then it waits as "address outside service area", and cannot be paid
+    assert order.status == OrderStatus.OUTSIDE_AREA
+    assert "outside the service area of US-CA" in pay_refusal(order)
+    # when the buyer's address is corrected on the platform
+    platform_order_ingest(store=store, order=platform_order(address=ADDRESS, updated_at=updated), source=PULL)
+    order.refresh_from_db()
+    # then the order is payable, and the timeline says why it moved
+    assert order.status == OrderStatus.AWAITING_PAYMENT and pay_refusal(order) is None
+    assert OrderEvent.objects.filter(order=order, to_status=OrderStatus.AWAITING_PAYMENT).exists()
+    # and an address moved abroad again sends it back
+    later = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
+    platform_order_ingest(store=store, order=platform_order(address=JP_ADDRESS, updated_at=later), source=PULL)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.OUTSIDE_AREA
+    message = OrderEvent.objects.filter(order=order, to_status=OrderStatus.OUTSIDE_AREA).last().message
+    assert "outside the service area of US-CA (it serves US)" in message
+
+
 def test_reevaluation_lost_with_its_task_is_recovered_by_the_sweep(store, us_item):
     from orders.ingest.reevaluate import reevaluation_sweep
     from orders.tasks import reevaluate_sweep

@@ -24,7 +24,12 @@ def test_terminal_statuses_go_nowhere():
 
 def test_split_and_merge_only_before_payment():
     superseding = {s for s, targets in ORDER_TRANSITIONS.items() if OrderStatus.SUPERSEDED in targets}
-    assert superseding == {OrderStatus.PENDING_MAPPING, OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_FUNDS}
+    assert superseding == {
+        OrderStatus.PENDING_MAPPING,
+        OrderStatus.AWAITING_PAYMENT,
+        OrderStatus.AWAITING_FUNDS,
+        OrderStatus.OUTSIDE_AREA,
+    }
 
 
 @pytest.mark.django_db
