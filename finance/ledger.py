@@ -206,23 +206,26 @@ def _conflict(key: str, pk) -> IdempotencyConflict:
     )
 
 
+def _transaction_fields(posting: dict) -> dict:
+    fx = posting["fx"]
+    return {
+        "kind": posting["kind"],
+        "idempotency_key": posting["key"],
+        "request_hash": posting["digest"],
+        "distributor_id": posting["distributor_id"],
+        "reference": posting["reference"],
+        "reverses_id": posting["reverses_id"],
+        "memo": posting["memo"],
+        "fx_rate": fx.get("rate"),
+        "fx_source_amount": fx.get("source_amount"),
+        "fx_source_currency": fx.get("source_currency", ""),
+        "created_by_id": posting["actor_id"],
+    }
+
+
 def _posted(posting: dict, pk: int) -> Transaction:
     """The transaction just written, built from what was sent (no query to read it back)."""
-    fx = posting["fx"]
-    posted = Transaction(
-        pk=pk,
-        kind=posting["kind"],
-        idempotency_key=posting["key"],
-        request_hash=posting["digest"],
-        distributor_id=posting["distributor_id"],
-        reference=posting["reference"],
-        reverses_id=posting["reverses_id"],
-        memo=posting["memo"],
-        fx_rate=fx.get("rate"),
-        fx_source_amount=fx.get("source_amount"),
-        fx_source_currency=fx.get("source_currency", ""),
-        created_by_id=posting["actor_id"],
-    )
+    posted = Transaction(pk=pk, **_transaction_fields(posting))
     posted._state.adding = False
     posted._state.db = "default"
     posted.replayed = False
@@ -300,22 +303,9 @@ def _post_in_python(posting: dict, legs: Sequence[Leg]) -> Transaction:
     for pk, delta in deltas.items():
         if running[pk] + delta < 0:
             raise _refusal_short(locked[pk].code, running[pk], -(running[pk] + delta), locked[pk].currency)
-    fx = posting["fx"]
     try:
         with transaction.atomic():
-            posted = Transaction.objects.create(
-                kind=posting["kind"],
-                idempotency_key=posting["key"],
-                request_hash=posting["digest"],
-                distributor_id=posting["distributor_id"],
-                reference=posting["reference"],
-                reverses_id=posting["reverses_id"],
-                memo=posting["memo"],
-                fx_rate=fx.get("rate"),
-                fx_source_amount=fx.get("source_amount"),
-                fx_source_currency=fx.get("source_currency", ""),
-                created_by_id=posting["actor_id"],
-            )
+            posted = Transaction.objects.create(**_transaction_fields(posting))
     except IntegrityError:
         # The same key posted meanwhile by a request that touched no balance account (no lock to queue on).
         found = Transaction.objects.filter(idempotency_key=posting["key"]).first()

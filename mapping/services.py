@@ -30,11 +30,11 @@ from collections.abc import Mapping as MappingType
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from catalog.models import Item
+from distribution.deliveries import MAX_ATTEMPTS, delivery_end, delivery_start, given_up_message
 from distribution.errors import ApplicationError, PermissionDeniedError
 from distribution.models import Membership, Section
 from distribution.tenancy import ensure_can_act
@@ -53,7 +53,6 @@ DEFAULT_INLINE_ROWS = 2_000
 # "Accept all suggestions" works on at most this many unmapped SKUs per click.
 ACCEPT_ALL_LIMIT = 5_000
 # A file whose background run killed its worker this many times in a row is given up.
-MAX_ATTEMPTS = 3
 Status = MappingImport.Status
 
 
@@ -590,28 +589,18 @@ def mapping_import_resume(*, actor: Membership, mapping_import: MappingImport) -
 
 
 def mapping_import_attempt(*, mapping_import: MappingImport) -> bool:
-    """Count a delivery of the import's background task before it starts; False (and the
-    import failed, with the reason) when the file already stopped the importer
-    MAX_ATTEMPTS times: a worker that dies (killed, aborted) under a task has it
-    redelivered, and without this count a poisonous file would be retried for ever.
-
-    Committed at once, so the count survives the worker's death."""
-    MappingImport.objects.filter(pk=mapping_import.pk).update(attempts=F("attempts") + 1)
-    attempts = MappingImport.objects.values_list("attempts", flat=True).get(pk=mapping_import.pk)
-    if attempts <= MAX_ATTEMPTS:
+    """Count a delivery of the import's background task (distribution/deliveries.py);
+    False, and the import failed with the reason, once the file stopped the importer
+    MAX_ATTEMPTS times."""
+    if delivery_start(mapping_import):
         return True
     logger.error("mapping import %s stopped its worker %d times; giving up", mapping_import.pk, MAX_ATTEMPTS)
-    mapping_import_fail(
-        mapping_import=mapping_import,
-        message=_("This file stopped the importer %(n)d times; it was not imported. Check the file or contact staff.")
-        % {"n": MAX_ATTEMPTS},
-    )
+    mapping_import_fail(mapping_import=mapping_import, message=given_up_message())
     return False
 
 
 def mapping_import_attempt_done(*, mapping_import: MappingImport) -> None:
-    """The delivery ended, well or not, with its worker alive: it does not count against the file."""
-    MappingImport.objects.filter(pk=mapping_import.pk, attempts__gt=0).update(attempts=F("attempts") - 1)
+    delivery_end(mapping_import)
 
 
 def mapping_import_fail(*, mapping_import: MappingImport, message: str) -> MappingImport:

@@ -16,10 +16,10 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from distribution.deliveries import MAX_ATTEMPTS, delivery_end, delivery_start, given_up_message
 from distribution.errors import ApplicationError
 from distribution.models import Membership, Section
 from distribution.spreadsheet import excerpt
@@ -55,7 +55,6 @@ PROGRESS_EVERY = 2_000
 # A running import whose row has not moved for this long lost its worker.
 IMPORT_STALE_AFTER = timedelta(minutes=10)
 # A file whose background run killed its worker this many times in a row is given up.
-MAX_ATTEMPTS = 3
 
 
 def import_inline_bytes() -> int:
@@ -275,28 +274,18 @@ def _import_progress(order_import: OrderImport, done: int, total: int) -> None:
 
 
 def order_import_attempt(*, order_import: OrderImport) -> bool:
-    """Count a delivery of the import's background task before it starts; False (and the
-    import failed, with the reason) when the file already stopped the importer
-    MAX_ATTEMPTS times: a worker that dies (killed, aborted) under a task has it
-    redelivered, and without this count a poisonous file would be retried for ever.
-
-    Committed at once, so the count survives the worker's death."""
-    OrderImport.objects.filter(pk=order_import.pk).update(attempts=F("attempts") + 1)
-    attempts = OrderImport.objects.values_list("attempts", flat=True).get(pk=order_import.pk)
-    if attempts <= MAX_ATTEMPTS:
+    """Count a delivery of the import's background task (distribution/deliveries.py);
+    False, and the import failed with the reason, once the file stopped the importer
+    MAX_ATTEMPTS times."""
+    if delivery_start(order_import):
         return True
     logger.error("order import %s stopped its worker %d times; giving up", order_import.pk, MAX_ATTEMPTS)
-    _import_fail(
-        order_import,
-        _("This file stopped the importer %(n)d times; it was not imported. Check the file or contact staff.")
-        % {"n": MAX_ATTEMPTS},
-    )
+    _import_fail(order_import, given_up_message())
     return False
 
 
 def order_import_attempt_done(*, order_import: OrderImport) -> None:
-    """The delivery ended, well or not, with its worker alive: it does not count against the file."""
-    OrderImport.objects.filter(pk=order_import.pk, attempts__gt=0).update(attempts=F("attempts") - 1)
+    delivery_end(order_import)
 
 
 def order_import_fail(*, order_import: OrderImport, message: str) -> OrderImport:
