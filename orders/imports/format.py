@@ -8,9 +8,10 @@ among them. Reading and writing the file itself is `distribution.spreadsheet`'s:
 ORDER_FILE_LIMITS is what an order file may hold.
 
 Values are read as text wherever text is meant: a postcode 02134 or 100-0001 and a
-phone +81 3-5555-0101 are never numbers. When a spreadsheet did turn one into a
-number (Excel drops the leading zero of 02134), a US postcode of fewer than five
-digits gets its zeros back. Countries are ISO codes (JP, JPN) or English names.
+phone +81 3-5555-0101 are never numbers. Postcodes are checked and written the way
+their country writes them by `orders.postcodes` (which also gives back the zeros a
+spreadsheet dropped when it took 02134 for a number); a row whose postcode cannot be
+its country's is an error. Countries are ISO codes (JP, JPN) or English names.
 Dates: a date cell, or text as 2026-01-31, 2026/01/31, 31.01.2026, Jan 31 2026,
 31 Jan 2026, each optionally with a time; 01/02/2026 is only read when the day is
 unambiguous (a number above 12 on one side), otherwise the row asks for YYYY-MM-DD.
@@ -30,6 +31,7 @@ from distribution import spreadsheet
 from distribution.errors import ApplicationError
 from distribution.spreadsheet import excerpt
 from orders.countries import country_code as _country_code
+from orders.postcodes import PostcodeError, postcode_normalise
 
 STORE, ORDER_NO, ORDER_DATE, SKU, QUANTITY = "Store", "Order No", "Order Date", "SKU", "Quantity"
 RECIPIENT, PHONE, EMAIL, COUNTRY, PROVINCE = "Recipient", "Phone", "Email", "Country", "State/Province"
@@ -320,10 +322,8 @@ def parse_quantity(value) -> int:
 
 
 def parse_postcode(value, country: str | None) -> str:
-    code = text(value)
-    if isinstance(value, int | float) and not isinstance(value, bool) and country == "US" and code.isdigit():
-        code = code.zfill(5)  # the spreadsheet took 02134 for a number and dropped the zero
-    return code
+    """A Postcode cell as its country writes it; PostcodeError (a ValueError) when it cannot be one."""
+    return postcode_normalise(country, value)
 
 
 @dataclass
@@ -344,6 +344,8 @@ class FileOrder:
     lines: list[FileLine] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
     errors: bool = False
+    # Why the order is left out, the first few of its row errors ("Row 3, Quantity: …").
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -402,13 +404,11 @@ def check_row(row: SheetRow, clean_sku) -> tuple[dict, list[RowError]]:
             % {"value": excerpt(text(raw.get(COUNTRY)))},
         )
     cleaned[COUNTRY] = country or ""
-    cleaned[POSTCODE] = parse_postcode(raw.get(POSTCODE), country)
-    if len(cleaned[POSTCODE]) > LIMITS[POSTCODE]:
-        fail(
-            POSTCODE,
-            _("Longer than %(max)d characters: “%(start)s”.")
-            % {"max": LIMITS[POSTCODE], "start": excerpt(cleaned[POSTCODE])},
-        )
+    try:
+        cleaned[POSTCODE] = parse_postcode(raw.get(POSTCODE), country)
+    except PostcodeError as exc:
+        fail(POSTCODE, exc.message)
+        cleaned[POSTCODE] = text(raw.get(POSTCODE))[: LIMITS[POSTCODE]]
     if cleaned[EMAIL] and len(cleaned[EMAIL]) <= LIMITS[EMAIL] and not _is_email(cleaned[EMAIL]):
         fail(EMAIL, _("“%(value)s” is not an e-mail address.") % {"value": excerpt(cleaned[EMAIL])})
     try:

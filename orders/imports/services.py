@@ -54,6 +54,9 @@ IMPORT_BATCH = 1000
 PROGRESS_EVERY = 2_000
 # A running import whose row has not moved for this long lost its worker.
 IMPORT_STALE_AFTER = timedelta(minutes=10)
+# A left-out order is named with its first rows and the first few of its problems.
+ROWS_SHOWN = 20
+PROBLEMS_KEPT = 3
 # A file whose background run killed its worker this many times in a row is given up.
 
 
@@ -155,27 +158,44 @@ def _parse_import(order_import: OrderImport, *, on_progress=None) -> ParsedFile:
     resolve_store = _store_resolver(order_import)
     col = orderfile  # the column names read better qualified
 
-    def fail(row: int, column: str, message) -> None:
+    first_error: dict = {}  # order key -> the first of its errors kept, where its summary goes
+
+    def fail(row: int, column: str, message, *, order_no: str, key) -> None:
         parsed.error_rows.add(row)
+        message = clip(message, 500)
+        order = parsed.orders.get(key)
+        if order is not None:
+            order.errors = True
+            if len(order.problems) < PROBLEMS_KEPT:
+                order.problems.append(
+                    _("Row %(row)d, %(column)s: %(message)s") % {"row": row, "column": column, "message": message}
+                )
         if len(parsed.errors) < OrderImport.ERRORS_KEPT:
-            parsed.errors.append(orderfile.RowError(row, column, clip(message, 500)).as_dict())
+            error = orderfile.RowError(row, column, message).as_dict()
+            error["order"] = order_no
+            parsed.errors.append(error)
+            if order is not None:
+                first_error.setdefault(key, error)
 
     seen = 0
     for row in rows:
         seen += 1
+        if on_progress is not None and seen % PROGRESS_EVERY == 0:
+            on_progress(seen, parsed.total_rows)
         cleaned, errors = orderfile.check_row(row, clean_sku)
         store, problem = resolve_store(cleaned[col.STORE])
         if problem:
             errors.append(orderfile.RowError(row.number, col.STORE, str(problem)))
-        for error in errors:
-            fail(error.row, error.column, error.message)
         order_no = cleaned[col.ORDER_NO]
-        if store is None or not order_no:
-            continue
-        parsed.stores[store.pk] = store
-        key = (store.pk, order_no)
-        order = parsed.orders.get(key)
-        if order is None:
+        if store is not None:
+            parsed.stores[store.pk] = store
+            key = (store.pk, order_no)
+        else:
+            # A row naming a store we cannot import into still holds an order of the file:
+            # one with errors, counted and named like any other.
+            key = (("?", cleaned[col.STORE].lower()), order_no)
+        order = parsed.orders.get(key) if order_no else None
+        if order is None and order_no:
             order = orderfile.FileOrder(
                 store_key=cleaned[col.STORE],
                 order_no=order_no,
@@ -183,23 +203,27 @@ def _parse_import(order_import: OrderImport, *, on_progress=None) -> ParsedFile:
                 values={name: cleaned.get(name) for name in ORDER_VALUES},
             )
             parsed.orders[key] = order
-        else:
+        elif order is not None:
             for column in col.ORDER_LEVEL:
                 if cleaned[column] and order.values[column] and cleaned[column] != order.values[column]:
-                    errors.append(orderfile.RowError(row.number, column, ""))
-                    fail(
-                        row.number,
-                        column,
-                        _("Rows of order %(no)s disagree: row %(first)d says “%(was)s”.")
-                        % {"no": excerpt(order_no), "first": order.first_row, "was": excerpt(order.values[column])},
+                    errors.append(
+                        orderfile.RowError(
+                            row.number,
+                            column,
+                            _("Rows of order %(no)s disagree: row %(first)d says “%(was)s”.")
+                            % {"no": excerpt(order_no), "first": order.first_row, "was": excerpt(order.values[column])},
+                        )
                     )
                 elif cleaned[column] and not order.values[column]:
                     order.values[column] = cleaned[column]
             if cleaned[col.REMARK] and cleaned[col.REMARK] not in order.values[col.REMARK]:
                 order.values[col.REMARK] = "; ".join(v for v in (order.values[col.REMARK], cleaned[col.REMARK]) if v)
+        for error in errors:
+            fail(error.row, error.column, error.message, order_no=order_no, key=key)
+        if order is None:
+            continue  # no Order No: the row's errors say so, and it belongs to no order
         order.rows.append(row.number)
         if errors:
-            order.errors = True
             continue
         for line in order.lines:
             if line.sku == cleaned[col.SKU]:
@@ -207,9 +231,16 @@ def _parse_import(order_import: OrderImport, *, on_progress=None) -> ParsedFile:
                 break
         else:
             order.lines.append(orderfile.FileLine(row.number, cleaned[col.SKU], cleaned[col.QUANTITY]))
-        if on_progress is not None and seen % PROGRESS_EVERY == 0:
-            on_progress(seen, parsed.total_rows)
-    parsed.total_rows = max(parsed.total_rows, seen)
+    # Rows are the data rows that hold something: blank rows, and the trailing newline a
+    # CSV ends with, count in neither format, so one content gives one count.
+    parsed.total_rows = seen
+    for key, error in first_error.items():
+        order = parsed.orders[key]
+        error["left_out"] = {
+            "rows": order.rows[:ROWS_SHOWN],
+            "row_count": len(order.rows),
+            "reason": clip("; ".join(order.problems), 500),
+        }
     return parsed
 
 
@@ -308,8 +339,10 @@ def _import_fail(order_import: OrderImport, message: str) -> OrderImport:
 def order_import_check(*, order_import: OrderImport) -> OrderImport:
     """Read and check every row (nothing is written but the verdict): the preview.
 
-    Counts the orders the file holds, how many of them are new and how many were
-    imported before, and keeps the first errors with their row numbers.
+    Counts every order the file holds (order_count), and of those to import how many
+    are new and how many were imported before; the others are left out. Keeps the first
+    errors with their row numbers, each naming its order ("order"); the first error of
+    each left-out order also carries "left_out": its rows and why it is left out.
     """
     try:
         parsed = _parse_import(
@@ -328,19 +361,32 @@ def order_import_check(*, order_import: OrderImport) -> OrderImport:
             existing += PlatformOrder.objects.filter(
                 store_id=store_id, external_id__in=numbers[start : start + 1000]
             ).count()
-    invalid = sum(1 for order in parsed.orders.values() if order.errors)
-    message = _("%(n)d order(s) have errors and will be left out.") % {"n": invalid} if invalid and valid else ""
-    if not valid and not parsed.errors:
+    left_out = len(parsed.orders) - len(valid)
+    if parsed.orders:
+        message = _(
+            "Orders in the file: %(total)d — %(to_import)d to import (%(new)d new, %(existing)d already imported), "
+            "%(left_out)d left out."
+        ) % {
+            "total": len(parsed.orders),
+            "to_import": len(valid),
+            "new": len(valid) - existing,
+            "existing": existing,
+            "left_out": left_out,
+        }
+    elif not parsed.errors:
         message = _("The file holds no order.")
+    else:
+        message = ""
     verdict = {
         "total_rows": parsed.total_rows,
         "processed_rows": parsed.total_rows,
-        "order_count": len(valid),
+        # Every order of the file, those left out included: to import = new + existing.
+        "order_count": len(parsed.orders),
         "existing_count": existing,
         "new_count": len(valid) - existing,
         "error_count": len(parsed.error_rows),
         "errors": parsed.errors,
-        "message": message,
+        "message": clip(message, 500),
     }
     if valid:
         verdict["checked_name"] = _save_checked(order_import, parsed)
@@ -456,25 +502,24 @@ def order_import_apply(*, order_import: OrderImport) -> OrderImport:
             done_rows += sum(len(order.rows) for order in batch)
             _import_progress(order_import, done_rows, parsed.total_rows)
     order_import.refresh_from_db()
-    message = clip(
-        _(
-            "%(created)d new order(s), %(orders)d distribution order(s) made, "
-            "%(same)d already imported, %(failed)d failed."
-        )
-        % {
-            "created": summary.created,
-            "orders": summary.orders_created,
-            "same": summary.unchanged + summary.updated,
-            "failed": summary.failed,
-        },
-        500,
-    )
+    message = _(
+        "%(created)d new order(s), %(orders)d distribution order(s) made, %(same)d already imported, %(failed)d failed."
+    ) % {
+        "created": summary.created,
+        "orders": summary.orders_created,
+        "same": summary.unchanged + summary.updated,
+        "failed": summary.failed,
+    }
+    # order_count is the check's count of every order in the file; the rest were left out.
+    left_out = max(order_import.order_count - len(valid), 0)
+    if left_out:
+        message += " " + _("%(n)d order(s) left out.") % {"n": left_out}
+    message = clip(message, 500)
     return ORDER_IMPORT_MACHINE.move(
         order_import,
         OrderImport.Status.DONE,
         fields={
             "processed_rows": order_import.total_rows,
-            "order_count": len(valid),
             "new_count": summary.created,
             "existing_count": summary.unchanged + summary.updated,
             "message": message,
