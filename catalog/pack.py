@@ -38,9 +38,10 @@ class _Sink(io.RawIOBase):
         return data
 
 
-def product_sheet(product: Product) -> bytes:
+def product_sheet(product: Product, *, with_prices: bool = True) -> bytes:
     """The product, its items and its documents as an xlsx workbook (three sheets); staff
-    type the names and descriptions, so no cell of it runs as a formula."""
+    type the names and descriptions, so no cell of it runs as a formula. Without prices
+    (a member who sees no money) the items sheet has no price or currency column."""
     book = spreadsheet.XlsxBook()
     sheet = book.sheet(_("Product"), [_("Field"), _("Value")], widths=(28, 60))
     size = " × ".join(str(v) for v in (product.length_cm, product.width_cm, product.height_cm) if v is not None)
@@ -61,6 +62,7 @@ def product_sheet(product: Product) -> bytes:
     rows += [(str(key), str(value)) for key, value in (product.attributes or {}).items()]
     sheet.extend(rows)
 
+    price_columns = [_("Distribution price"), _("Currency")] if with_prices else []
     items_sheet = book.sheet(
         _("Items"),
         [
@@ -70,8 +72,7 @@ def product_sheet(product: Product) -> bytes:
             _("Sites served"),
             _("Variant"),
             _("Barcode"),
-            _("Distribution price"),
-            _("Currency"),
+            *price_columns,
             _("Weight (g)"),
             _("Available stock"),
         ],
@@ -79,6 +80,7 @@ def product_sheet(product: Product) -> bytes:
         text_columns=(0, 5),  # Item ID, barcode
     )
     for item in product.visible_items:
+        prices = [item.price, item.currency] if with_prices else []
         items_sheet.append(
             [
                 item.item_id,
@@ -87,8 +89,7 @@ def product_sheet(product: Product) -> bytes:
                 item.warehouse.sites,
                 ", ".join(f"{k}: {v}" for k, v in (item.variant_attributes or {}).items()),
                 item.barcode,
-                item.price,
-                item.currency,
+                *prices,
                 item.weight_grams,
                 max(item.available, 0),
             ]
@@ -131,14 +132,14 @@ def pack_filename(product: Product) -> str:
     return f"{product.code}-product-pack.zip"
 
 
-def product_pack_stream(product: Product) -> Iterator[bytes]:
+def product_pack_stream(product: Product, *, with_prices: bool = True) -> Iterator[bytes]:
     """Yield the zip's bytes. `product` comes from selectors.product_detail_queryset()."""
     sink = _Sink()
     folder = product.code
     files = [(image.file, path) for image, path in _image_paths(product)]
     files += [(document.file, path) for document, path in _document_paths(product)]
     with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{folder}/{product.code}-product-sheet.xlsx", product_sheet(product))
+        archive.writestr(f"{folder}/{product.code}-product-sheet.xlsx", product_sheet(product, with_prices=with_prices))
         yield sink.drain()
         for field_file, path in files:
             with field_file.open("rb") as source, archive.open(f"{folder}/{path}", mode="w") as target:

@@ -23,6 +23,11 @@ from .pack import pack_filename, product_pack_stream
 class CatalogView(PortalView):
     section = Section.CATALOG
 
+    @property
+    def sees_money(self) -> bool:
+        # Operators see no prices or fees (Membership.sees_money), on the pages or in the pack.
+        return self.membership.sees_money
+
 
 class ProductListView(CatalogView):
     def get(self, request):
@@ -39,7 +44,13 @@ class ProductListView(CatalogView):
         return render(
             request,
             "catalog/product_list.html",
-            {"form": form, "page": page, "products": page.object_list, "filters": filters},
+            {
+                "form": form,
+                "page": page,
+                "products": page.object_list,
+                "filters": filters,
+                "sees_money": self.sees_money,
+            },
         )
 
 
@@ -47,7 +58,11 @@ class ProductDetailView(CatalogView):
     def get(self, request, product_id: int):
         product = self.get_for_tenant_or_404(selectors.product_detail_queryset(), pk=product_id)
         warehouses = list({item.warehouse.pk: item.warehouse for item in product.visible_items}.values())
-        return render(request, "catalog/product_detail.html", {"product": product, "warehouses": warehouses})
+        return render(
+            request,
+            "catalog/product_detail.html",
+            {"product": product, "warehouses": warehouses, "sees_money": self.sees_money},
+        )
 
 
 def _open_or_404(field_file):
@@ -75,6 +90,8 @@ class ProductImageView(CatalogView):
 class ProductPackView(CatalogView):
     def get(self, request, product_id: int):
         product = self.get_for_tenant_or_404(selectors.product_detail_queryset(), pk=product_id)
-        response = StreamingHttpResponse(product_pack_stream(product), content_type="application/zip")
+        response = StreamingHttpResponse(
+            product_pack_stream(product, with_prices=self.sees_money), content_type="application/zip"
+        )
         response["Content-Disposition"] = content_disposition_header(True, pack_filename(product))
         return response

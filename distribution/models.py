@@ -74,8 +74,18 @@ ROLE_SECTIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(Section.values),
     # Operators run the store side and never see money.
     Role.OPERATOR: frozenset({Section.CATALOG, Section.STORES, Section.MAPPING, Section.ORDERS, Section.ACCOUNT}),
-    # Finance members see the finance pages and their own profile only.
-    Role.FINANCE: frozenset({Section.FINANCE, Section.ACCOUNT}),
+    # Finance members run the finance pages and read the orders (to see what was paid).
+    Role.FINANCE: frozenset({Section.FINANCE, Section.ORDERS, Section.ACCOUNT}),
+}
+
+# Sections a role opens to read only: every write there (a POST to its pages, a service
+# called with the member as actor) is refused. Finance members follow orders but do not
+# cancel, pay, import or sync them.
+ROLE_READ_ONLY: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset(),
+    Role.ADMIN: frozenset(),
+    Role.OPERATOR: frozenset(),
+    Role.FINANCE: frozenset({Section.ORDERS}),
 }
 
 
@@ -103,6 +113,21 @@ class Membership(models.Model):
 
     def can_open(self, section: str) -> bool:
         return section in ROLE_SECTIONS[self.role]
+
+    def may_change(self, section: str) -> bool:
+        """Whether this member may change things in `section`, not only read it."""
+        return self.can_open(section) and section not in ROLE_READ_ONLY[self.role]
+
+    @property
+    def sees_money(self) -> bool:
+        """Prices, costs, totals and balances are shown to the roles that open the
+        finance pages; operators see none of them, on any page or in any file."""
+        return self.can_open(Section.FINANCE)
+
+    @property
+    def may_pay(self) -> bool:
+        """Paying spends the balance: it takes changing orders and seeing money."""
+        return self.may_change(Section.ORDERS) and self.may_change(Section.FINANCE)
 
 
 def _invitation_token() -> str:

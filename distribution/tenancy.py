@@ -41,6 +41,17 @@ class PortalContext:
     def can_open(self, section: str) -> bool:
         return self.membership.can_open(section)
 
+    def may_change(self, section: str) -> bool:
+        return self.membership.may_change(section)
+
+    @property
+    def sees_money(self) -> bool:
+        return self.membership.sees_money
+
+    @property
+    def may_pay(self) -> bool:
+        return self.membership.may_pay
+
 
 def membership_for(user) -> Membership | None:
     if not getattr(user, "is_authenticated", False):
@@ -62,7 +73,7 @@ def ensure_can_act(membership: Membership | None, section: str) -> None:
     """Raise PermissionDeniedError unless this member may change things in `section`."""
     if membership is None:
         raise PermissionDeniedError(_("This account does not belong to a distributor."))
-    if not membership.can_open(section):
+    if not membership.may_change(section):
         raise PermissionDeniedError(_("Your role does not allow this."))
     if not membership.distributor.is_active:
         raise PermissionDeniedError(
@@ -92,7 +103,8 @@ class PortalView(LoginRequiredMixin, View):
     """Base of every portal view.
 
     `section` decides which roles may open the view (403 otherwise). Writes
-    (POST and friends) by a suspended distributor are refused with 403 and a reason.
+    (POST and friends, see `writes`) by a role that only reads the section, or by a
+    suspended distributor, are refused with 403 and a reason.
     """
 
     section: str = Section.ACCOUNT
@@ -109,13 +121,21 @@ class PortalView(LoginRequiredMixin, View):
             raise PermissionDenied(_("This account does not belong to a distributor."))
         if not context.can_open(self.section):
             raise PermissionDenied(_("Your role does not give access to this page."))
-        if request.method not in SAFE_METHODS and not context.distributor.is_active:
+        writes = self.writes(request)
+        if writes and not context.may_change(self.section):
+            raise PermissionDenied(_("Your role may read this page but not change anything on it."))
+        if writes and not context.distributor.is_active:
             raise PermissionDenied(
                 _("Your distributor account is suspended, so nothing can be changed. Please contact platform staff.")
             )
         self.portal = context
         request.portal = context
         return super().dispatch(request, *args, **kwargs)
+
+    def writes(self, request) -> bool:
+        """Whether this request may change something; a view whose form posts a read
+        (an export of the selected rows) says so by overriding this."""
+        return request.method not in SAFE_METHODS
 
     @property
     def distributor(self) -> Distributor:

@@ -160,6 +160,9 @@ class Order(models.Model):
     # Text, never a number: 02134 and 100-0001 must survive.
     postal_code = models.CharField(_("postcode"), max_length=20, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
+    # What is wrong with the address as the platform gave it (a postcode that is not one of
+    # its country): shown on the order, and the order cannot be paid until it is fixed.
+    address_problem = models.CharField(_("address problem"), max_length=300, blank=True)
 
     goods_amount = models.DecimalField(_("goods"), max_digits=12, decimal_places=2, default=0)
     shipping_amount = models.DecimalField(_("shipping"), max_digits=12, decimal_places=2, default=0)

@@ -7,11 +7,13 @@ page of orders with their store, warehouse and platform order, one for their lin
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from distribution.models import Distributor
+from distribution.money import quantize
 
 from .models import IngestionError, Order, OrderEvent, OrderImport, OrderLine, OrderStatus, PlatformOrder, PullRun
 
@@ -94,11 +96,53 @@ def order_list(*, distributor: Distributor, filters: OrderFilters) -> QuerySet[O
         .prefetch_related(
             Prefetch(
                 "lines",
-                queryset=OrderLine.objects.order_by("id").only("id", "order_id", "store_sku", "item_code", "quantity"),
+                queryset=OrderLine.objects.order_by("id").only(
+                    "id", "order_id", "store_sku", "item_code", "quantity", "item_id", "unit_price", "currency"
+                ),
             )
         )
         .order_by("-created_at", "-id")
     )
+
+
+@dataclass(frozen=True)
+class MappingWait:
+    """What a part-mapped order already costs and how much of it is not mapped yet.
+
+    An order waiting for a mapping carries no price (orders/pricing.py prices whole
+    orders only), so its stored total is 0.00, which would read as "free". For display
+    the mapped lines' snapshot prices are added up instead: goods only, no handling fee.
+    """
+
+    # (amount, currency) per currency of the mapped lines; empty when nothing is mapped.
+    so_far: tuple[tuple[Decimal, str], ...]
+    missing_skus: tuple[str, ...]
+
+    @property
+    def missing_count(self) -> int:
+        return len(self.missing_skus)
+
+    @property
+    def so_far_display(self) -> str:
+        return " + ".join(f"{amount} {currency}" for amount, currency in self.so_far)
+
+
+def mapping_wait(order: Order) -> MappingWait | None:
+    """The mapping an order waits for, or None: only an order pending mapping waits (a
+    cancelled one keeps its list of unmapped SKUs but waits for nothing). Reads the
+    order's prefetched lines, so a page of orders costs no query more."""
+    if order.status != OrderStatus.PENDING_MAPPING:
+        return None
+    sums: dict[str, Decimal] = {}
+    unmapped: list[str] = []
+    for line in order.lines.all():
+        if line.item_id is None or line.unit_price is None:
+            unmapped.append(line.store_sku)
+            continue
+        sums[line.currency] = sums.get(line.currency, Decimal(0)) + line.unit_price * line.quantity
+    missing = tuple(order.missing_skus or dict.fromkeys(unmapped))
+    so_far = tuple((quantize(amount, currency), currency) for currency, amount in sorted(sums.items()))
+    return MappingWait(so_far=so_far, missing_skus=missing)
 
 
 def order_detail(*, distributor: Distributor, order_id: int) -> Order:

@@ -49,6 +49,15 @@ BULK_LIMIT = 500
 class OrdersView(PortalView):
     section = Section.ORDERS
 
+    def role_context(self) -> dict:
+        """What the member's role lets the page show and offer (distribution/models.py
+        says which role may do what; the templates only ask these three)."""
+        return {
+            "may_change": self.membership.may_change(Section.ORDERS),
+            "may_pay": self.membership.may_pay,
+            "sees_money": self.membership.sees_money,
+        }
+
 
 class CountedPaginator(Paginator):
     """A paginator told its count (the status tabs' aggregate has it), so no second COUNT runs."""
@@ -63,6 +72,10 @@ class CountedPaginator(Paginator):
 
 
 class OrderListView(OrdersView):
+    def writes(self, request) -> bool:
+        # [Export selected] is posted with the bulk form but only reads the orders.
+        return super().writes(request) and request.POST.get("action") != "export"
+
     def get(self, request):
         stores = list(store_list(distributor=self.distributor))
         warehouses = list(Warehouse.objects.filter(is_active=True).order_by("code"))
@@ -77,6 +90,7 @@ class OrderListView(OrdersView):
             # Worked out here once, not by a chain of template conditions on every row.
             order.badge = STATUS_BADGES.get(order.status, "text-bg-success")
             order.status_label = labels.get(order.status, order.status)
+            order.mapping_wait = selectors.mapping_wait(order)
         tabs = [(status, OrderStatus(status).label, counts[status]) for status in selectors.STATUS_TABS]
         return render(
             request,
@@ -89,6 +103,7 @@ class OrderListView(OrdersView):
                 "tabs": tabs,
                 "all_count": sum(counts.values()),
                 "has_stores": bool(stores),
+                **self.role_context(),
             },
         )
 
@@ -101,12 +116,14 @@ class OrderListView(OrdersView):
             return redirect(back)
         orders = list(selectors.orders_for_ids(distributor=self.distributor, ids=ids).order_by("-created_at", "-id"))
         if action == "export":
-            return _export_xlsx(orders)
+            return _export_xlsx(orders, with_money=self.membership.sees_money)
         if action == "pay":
+            if not self.membership.may_pay:
+                raise PermissionDenied(_("Your role does not allow paying orders."))
             return redirect(f"{reverse('orders:pay')}?ids={','.join(str(order.pk) for order in orders[:PAY_LIMIT])}")
         if action == "cancel":
             try:
-                result = orders_cancel(actor=self.membership, orders=orders)
+                result = orders_cancel(actor=self.membership, orders=orders, reason=request.POST.get("reason", ""))
             except ApplicationError as exc:
                 messages.error(request, str(exc))
                 return redirect(back)
@@ -141,44 +158,44 @@ EXPORT_COLUMNS = [
 ]
 
 
+# Left out of the file of a member who sees no money (Membership.sees_money).
+EXPORT_MONEY_COLUMNS = frozenset({"Total", "Currency"})
 # Ids, phones and postcodes stay text: 02134 keeps its zero, a long order number its digits.
-EXPORT_TEXT_COLUMNS = {
-    EXPORT_COLUMNS.index(name)
-    for name in ("Order No", "Platform order No", "Item ID", "SKU", "Phone", "Postcode", "Tracking number")
-}
+EXPORT_TEXT_NAMES = ("Order No", "Platform order No", "Item ID", "SKU", "Phone", "Postcode", "Tracking number")
 
 
-def _export_xlsx(orders) -> HttpResponse:
+def _export_xlsx(orders, *, with_money: bool) -> HttpResponse:
     """The selected orders, one row per line, as an xlsx workbook; no cell runs as a formula."""
+    kept = [n for n, name in enumerate(EXPORT_COLUMNS) if with_money or name not in EXPORT_MONEY_COLUMNS]
+    columns = [EXPORT_COLUMNS[n] for n in kept]
     book = spreadsheet.XlsxBook()
-    sheet = book.sheet("Orders", EXPORT_COLUMNS, text_columns=EXPORT_TEXT_COLUMNS)
+    sheet = book.sheet("Orders", columns, text_columns={columns.index(name) for name in EXPORT_TEXT_NAMES})
     for order in orders:
         for line in order.lines.all():
-            sheet.append(
-                [
-                    order.number,
-                    order.platform_order.display_number if order.platform_order_id else "",
-                    order.store.name,
-                    order.get_status_display(),
-                    order.warehouse.code if order.warehouse_id else "",
-                    order.get_logistics_display(),
-                    line.item_code,
-                    line.store_sku,
-                    line.quantity,
-                    order.recipient_name,
-                    order.recipient_phone,
-                    order.country,
-                    order.province,
-                    order.city,
-                    order.address1,
-                    order.address2,
-                    order.postal_code,
-                    str(order.total_amount),
-                    order.currency,
-                    order.tracking_number,
-                    timezone.localtime(order.created_at).strftime("%Y-%m-%d %H:%M"),
-                ]
-            )
+            row = [
+                order.number,
+                order.platform_order.display_number if order.platform_order_id else "",
+                order.store.name,
+                order.get_status_display(),
+                order.warehouse.code if order.warehouse_id else "",
+                order.get_logistics_display(),
+                line.item_code,
+                line.store_sku,
+                line.quantity,
+                order.recipient_name,
+                order.recipient_phone,
+                order.country,
+                order.province,
+                order.city,
+                order.address1,
+                order.address2,
+                order.postal_code,
+                str(order.total_amount),
+                order.currency,
+                order.tracking_number,
+                timezone.localtime(order.created_at).strftime("%Y-%m-%d %H:%M"),
+            ]
+            sheet.append([row[n] for n in kept])
     response = HttpResponse(book.bytes(), content_type=spreadsheet.XLSX_CONTENT_TYPE)
     name = f"orders-{timezone.localdate():%Y%m%d}.xlsx"
     response["Content-Disposition"] = content_disposition_header(True, name)
@@ -203,11 +220,14 @@ class OrderDetailView(OrdersView):
         raw = None
         if request.user.is_staff and order.platform_order_id:
             raw = json.dumps(order.platform_order.raw, indent=2, ensure_ascii=False, sort_keys=True)
+        roles = self.role_context()
         context = {
             "order": order,
             "raw": raw,
-            "pay_refusal": pay_refusal(order),
-            "cancellable": order.is_unpaid or order.status == OrderStatus.PAID,
+            "payable": roles["may_pay"] and not pay_refusal(order),
+            "cancellable": roles["may_change"] and (order.is_unpaid or order.status == OrderStatus.PAID),
+            "mapping_wait": selectors.mapping_wait(order),
+            **roles,
         }
         return render(request, "orders/order_detail.html", context)
 
@@ -241,8 +261,8 @@ class OrderPayView(OrdersView):
 
     def dispatch(self, request, *args, **kwargs):
         membership = membership_for(request.user)
-        if membership is not None and not membership.can_open(Section.FINANCE):
-            # Paying spends money: operators act on orders but never see money.
+        if membership is not None and not membership.may_pay:
+            # Paying spends money: operators never see money, finance members only read orders.
             raise PermissionDenied(_("Your role does not allow paying orders."))
         return super().dispatch(request, *args, **kwargs)
 

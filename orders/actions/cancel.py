@@ -57,6 +57,11 @@ def order_refund_key(order: Order) -> str:
     return f"refund:cancel:{order.number}"
 
 
+def _cancel_message(what: str, why: str) -> str:
+    # What happened and why; who did it is the event's actor, which the timeline shows.
+    return f"{what} {_('Reason: %(reason)s') % {'reason': why}}" if why else what
+
+
 def orders_cancel(*, actor: Membership, orders: Iterable[Order], reason: str = "") -> BulkResult:
     """Cancel each order its state allows (see the module docstring); report the others."""
     ensure_can_act(actor, Section.ORDERS)
@@ -66,13 +71,11 @@ def orders_cancel(*, actor: Membership, orders: Iterable[Order], reason: str = "
     for order in orders:
         if order.distributor_id != actor.distributor_id:
             raise ApplicationError(_("Not found."))
-        message = _("Cancelled by %(email)s.") % {"email": actor.user.email}
-        if why:
-            message += " " + _("Reason: %(reason)s") % {"reason": why}
         try:
             with transaction.atomic():
                 locked = Order.objects.select_for_update().get(pk=order.pk)
                 if locked.status == OrderStatus.PAID:
+                    message = _cancel_message(_("Cancelled in the portal and refunded to the balance."), why)
                     order_transition(order=locked, to_status=OrderStatus.CANCELLED, actor=actor.user, message=message)
                     _release_stock(locked)
                     finance.refund_post(
@@ -84,6 +87,7 @@ def orders_cancel(*, actor: Membership, orders: Iterable[Order], reason: str = "
                     )
                     result.refunded.append(locked.number)
                 elif locked.is_unpaid:
+                    message = _cancel_message(_("Cancelled in the portal."), why)
                     order_transition(order=locked, to_status=OrderStatus.CANCELLED, actor=actor.user, message=message)
                 else:
                     result.refuse(

@@ -55,6 +55,8 @@ def pay_refusal(order: Order) -> str | None:
         return _("it is %(status)s") % {"status": order.get_status_display().lower()}
     if getattr(order, "is_held", False):
         return _("it is on hold")
+    if order.address_problem:
+        return _("its address needs a fix: %(problem)s") % {"problem": order.address_problem}
     if order.warehouse_id is None:
         return _("it has no warehouse yet")
     if order.currency != DEFAULT_CURRENCY:

@@ -24,6 +24,7 @@ from orders.models import (
     OrderStatus,
     PlatformOrder,
 )
+from orders.postcodes import PostcodeError, postcode_normalise
 from orders.pricing import order_costs
 from orders.state import ORDER_MACHINE
 
@@ -76,8 +77,18 @@ def plan(
 
 
 def recipient(po: PlatformOrder) -> dict:
+    """The order's recipient from the platform's address; a postcode that is not one of its
+    country (orders/postcodes.py) is kept as given and named in `address_problem`, which
+    keeps the order from being paid until the address is fixed."""
     address = po.shipping_address or {}
     second = ", ".join(part for part in (address.get("address2"), address.get("address3")) if part)
+    country = (address.get("country_code") or "")[:2].upper()
+    postcode, problem = clip(address.get("postal_code"), 20), ""
+    if postcode:
+        try:
+            postcode = postcode_normalise(country, postcode)
+        except PostcodeError as exc:
+            problem = clip(str(exc), 300)
     return {
         "recipient_name": clip(address.get("name") or po.buyer_name, 200),
         "recipient_company": clip(address.get("company"), 200),
@@ -87,8 +98,9 @@ def recipient(po: PlatformOrder) -> dict:
         "address2": clip(second, 255),
         "city": clip(address.get("city"), 120),
         "province": clip(address.get("province") or address.get("province_code"), 120),
-        "postal_code": clip(address.get("postal_code"), 20),
-        "country": (address.get("country_code") or "")[:2].upper(),
+        "postal_code": postcode,
+        "country": country,
+        "address_problem": problem,
     }
 
 

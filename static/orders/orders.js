@@ -1,4 +1,4 @@
-// Orders pages: select-all for bulk actions, and live progress for imports and syncs.
+// Orders pages: select-all for bulk actions, confirming a cancel, and live progress for imports and syncs.
 (function () {
   "use strict";
 
@@ -19,6 +19,19 @@
     boxes().forEach(function (box) { box.addEventListener("change", refresh); });
     refresh();
   }
+
+  // A button with data-confirm (cancelling) submits only once the person confirms it.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (button && button.hasAttribute("data-confirm") && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+  // Enter in a field marked data-no-enter (the bulk cancel reason) would submit the form's
+  // first button (Pay selected), so it does nothing there.
+  document.querySelectorAll("[data-no-enter]").forEach(function (field) {
+    field.addEventListener("keydown", function (event) { if (event.key === "Enter") { event.preventDefault(); } });
+  });
 
   // A progress bar that follows a JSON status URL and reloads the page when the work ends,
   // so a reload in between simply shows the bar where the row says it is.

@@ -254,6 +254,24 @@ def test_address_outside_the_warehouses_area_waits_in_its_own_state_until_correc
     assert "outside the service area of US-CA (it serves US)" in message
 
 
+def test_pulled_order_with_a_bad_postcode_is_flagged_and_payable_only_after_a_fix(store, us_item):
+    from dataclasses import replace
+
+    from orders.actions import pay_refusal
+
+    map_sku(store, "SERUM-US", us_item)
+    platform_order_ingest(store=store, order=platform_order(address=replace(ADDRESS, postal_code="ABC12")), source=PULL)
+    order = Order.objects.get()
+    assert order.postal_code == "ABC12" and "not a US ZIP code" in order.address_problem
+    assert "address needs a fix" in pay_refusal(order)
+    # the buyer fixes it on the platform: a 4-digit ZIP gets its zero back, the flag goes
+    fixed = platform_order(address=replace(ADDRESS, postal_code="2134"), updated_at=datetime(2026, 2, 1, tzinfo=UTC))
+    platform_order_ingest(store=store, order=fixed, source=PULL)
+    order.refresh_from_db()
+    assert (order.postal_code, order.address_problem) == ("02134", "")
+    assert pay_refusal(order) is None
+
+
 def test_reevaluation_lost_with_its_task_is_recovered_by_the_sweep(store, us_item):
     from orders.ingest.reevaluate import reevaluation_sweep
     from orders.tasks import reevaluate_sweep
