@@ -254,6 +254,17 @@ def test_address_outside_the_warehouses_area_waits_in_its_own_state_until_correc
     assert "outside the service area of US-CA (it serves US)" in message
 
 
+def test_order_page_says_which_sites_its_warehouse_serves(client, owner, store, us_item):
+    from django.urls import reverse
+
+    map_sku(store, "SERUM-US", us_item)
+    platform_order_ingest(store=store, order=platform_order(address=JP_ADDRESS), source=PULL)
+    order = Order.objects.get()
+    client.force_login(owner.user)
+    html = client.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
+    assert "Address outside service area" in html and "Ships to: US" in html
+
+
 def test_pulled_order_with_a_bad_postcode_is_flagged_and_payable_only_after_a_fix(store, us_item):
     from dataclasses import replace
 
