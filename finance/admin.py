@@ -203,30 +203,8 @@ class TopUpAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    readonly_fields = [
-        "reference",
-        "distributor",
-        "status",
-        "amount",
-        "currency",
-        "method",
-        "transfer_reference",
-        "proof_link",
-        "requested_by",
-        "created_at",
-        "quoted_rate",
-        "quoted_usd",
-        "approved_amount",
-        "approved_rate",
-        "credited_usd",
-        "first_approved_by",
-        "first_approved_at",
-        "approved_by",
-        "approved_at",
-        "rejection_reason",
-        "transaction",
-        "updated_at",
-    ]
+    # Everything on a top-up is read-only: it changes only through approve and reject.
+    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
 
     def has_add_permission(self, request):
         return False  # top-ups come from the distributors' [Top Up Balance]
