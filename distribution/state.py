@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.dispatch import Signal
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError
@@ -190,8 +191,6 @@ class StateMachine:
         before = {row.pk: getattr(row, self.status_field) for row in locked}
         values = {self.status_field: to_status, **extra}
         if any(f.name == "updated_at" for f in model._meta.concrete_fields):
-            from django.utils import timezone
-
             values["updated_at"] = timezone.now()
         model.objects.filter(pk__in=list(before)).update(**values)
         texts = {row.pk: message(row) if callable(message) else message for row in locked}

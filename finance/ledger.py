@@ -21,12 +21,12 @@ UPDATE or DELETE (migration 0002), so a bug here cannot leave the books unbalanc
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from distribution.errors import ApplicationError
@@ -346,16 +346,4 @@ def balance_of(account: Account) -> Decimal:
     """An account's balance: the cache for balance accounts, the sum of entries otherwise."""
     if account.kind == Account.Kind.BALANCE:
         return Account.objects.values_list("balance", flat=True).get(pk=account.pk)
-    from django.db.models import Sum
-
     return Entry.objects.filter(account=account).aggregate(total=Sum("amount"))["total"] or Decimal(0)
-
-
-def legs_reversing(original: Transaction, *, references: Iterable[str] | None = None) -> list[Leg]:
-    """The legs that undo `original` (all of it, or only its legs for `references`)."""
-    wanted = set(references) if references is not None else None
-    legs = []
-    for entry in original.entries.select_related("account"):
-        if wanted is None or entry.reference in wanted:
-            legs.append(Leg(entry.account, -entry.amount, entry.reference))
-    return legs

@@ -35,7 +35,6 @@ from .ledger import (
     Leg,
     balance_account,
     balance_ref,
-    platform_account,
     platform_ref,
     transaction_post,
 )
@@ -201,14 +200,14 @@ def topup_request(*, actor: Membership, amount, currency: str, method: str, tran
 
 def _topup_legs(top_up: TopUp, amount: Decimal, usd: Decimal) -> list[Leg]:
     """Cash received in the paid currency, through FX clearing when it is not USD."""
-    balance = balance_account(top_up.distributor)
+    balance = balance_ref(top_up.distributor)
     reference = top_up.reference
     if top_up.currency == DEFAULT_CURRENCY:
-        return [Leg(platform_account(Account.Kind.CASH, "USD"), -usd, reference), Leg(balance, usd, reference)]
+        return [Leg(platform_ref(Account.Kind.CASH, "USD"), -usd, reference), Leg(balance, usd, reference)]
     return [
-        Leg(platform_account(Account.Kind.CASH, top_up.currency), -amount, reference),
-        Leg(platform_account(Account.Kind.FX, top_up.currency), amount, reference),
-        Leg(platform_account(Account.Kind.FX, DEFAULT_CURRENCY), -usd, reference),
+        Leg(platform_ref(Account.Kind.CASH, top_up.currency), -amount, reference),
+        Leg(platform_ref(Account.Kind.FX, top_up.currency), amount, reference),
+        Leg(platform_ref(Account.Kind.FX, DEFAULT_CURRENCY), -usd, reference),
         Leg(balance, usd, reference),
     ]
 
@@ -314,8 +313,8 @@ def adjustment_post(*, actor, distributor, amount, reason: str, idempotency_key:
             kind=Transaction.Kind.ADJUSTMENT,
             idempotency_key=idempotency_key,
             legs=[
-                Leg(balance_account(distributor), value),
-                Leg(platform_account(Account.Kind.ADJUSTMENTS, DEFAULT_CURRENCY), -value),
+                Leg(balance_ref(distributor), value),
+                Leg(platform_ref(Account.Kind.ADJUSTMENTS, DEFAULT_CURRENCY), -value),
             ],
             distributor=distributor,
             memo=clip(reason, 500),
@@ -379,7 +378,10 @@ def payment_post(
 
 def refundable(*, distributor, reference: str) -> Decimal:
     """What may still be refunded for `reference`: paid for it minus refunded for it."""
-    account = balance_account(distributor)
+    return _refundable(balance_account(distributor), reference)
+
+
+def _refundable(account: Account, reference: str) -> Decimal:
     totals = (
         Entry.objects.filter(account=account, reference=reference)
         .values("transaction__kind")
@@ -422,7 +424,7 @@ def refund_post(
     )
     if payment is None:
         raise ApplicationError(_("Nothing was paid for %(ref)s; there is nothing to refund.") % {"ref": reference})
-    left = refundable(distributor=distributor, reference=reference)
+    left = _refundable(account, reference)
     value = left if amount is None else quantize(to_decimal(amount), DEFAULT_CURRENCY)
     if left <= 0:
         raise ApplicationError(_("%(ref)s was refunded in full already.") % {"ref": reference})
@@ -436,7 +438,7 @@ def refund_post(
         idempotency_key=idempotency_key,
         legs=[
             Leg(account, value, reference),
-            Leg(platform_account(Account.Kind.REFUNDS, DEFAULT_CURRENCY), -value, reference),
+            Leg(platform_ref(Account.Kind.REFUNDS, DEFAULT_CURRENCY), -value, reference),
         ],
         distributor=distributor,
         reference=reference,

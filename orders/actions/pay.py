@@ -34,6 +34,7 @@ from distribution.tenancy import ensure_can_act
 from finance import selectors as finance_selectors
 from finance import services as finance
 from finance.ledger import InsufficientFunds
+from finance.models import Transaction
 
 from ..models import PAYABLE_STATUSES, Order, OrderStatus
 from ..state import ORDER_MACHINE
@@ -122,8 +123,6 @@ def _reserve(orders: list[Order]) -> dict[str, str]:
 
 
 def _replay(distributor, idempotency_key: str) -> PayResult | None:
-    from finance.models import Transaction
-
     posted = Transaction.objects.filter(idempotency_key=idempotency_key, kind=Transaction.Kind.PAYMENT).first()
     if posted is None:
         return None
