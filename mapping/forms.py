@@ -8,6 +8,7 @@ from .skus import PLATFORM_ID_MAX_LENGTH, SKU_MAX_LENGTH, SKU_RULE
 
 STATUS_MAPPED = "mapped"
 STATUS_UNMAPPED = "unmapped"
+STATUS_NOT_SUPPLIED = "not_supplied"
 
 
 class MappingFilterForm(forms.Form):
@@ -16,7 +17,11 @@ class MappingFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Show"),
         required=False,
-        choices=[(STATUS_MAPPED, _("Mapped")), (STATUS_UNMAPPED, _("Unmapped"))],
+        choices=[
+            (STATUS_MAPPED, _("Mapped")),
+            (STATUS_UNMAPPED, _("Unmapped")),
+            (STATUS_NOT_SUPPLIED, _("Not supplied by this platform")),
+        ],
     )
     store = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None)
     q = forms.CharField(label=_("Search"), required=False, max_length=100)

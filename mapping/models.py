@@ -99,6 +99,18 @@ class SeenSku(models.Model):
     first_seen_at = models.DateTimeField(_("first seen"))
     last_seen_at = models.DateTimeField(_("last seen"))
     waiting_orders = models.PositiveIntegerField(_("orders waiting"), default=0)
+    # Marked by the distributor: the platform does not supply this SKU (their own bundle,
+    # a service, a gift card), so its order lines are left out and the order goes ahead.
+    # A mapping of the SKU, should one be made later, wins over the mark.
+    not_supplied_at = models.DateTimeField(_("marked not supplied at"), null=True, blank=True)
+    not_supplied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked not supplied by"),
+    )
 
     class Meta:
         verbose_name = _("store SKU seen in orders")
@@ -110,6 +122,10 @@ class SeenSku(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} ({self.store})"
+
+    @property
+    def is_not_supplied(self) -> bool:
+        return self.not_supplied_at is not None
 
 
 # A running import whose row has not moved for this long lost its worker (the task's hard

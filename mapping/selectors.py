@@ -46,6 +46,16 @@ def mapping_resolve(*, store: Store, skus: Iterable[str]) -> dict[str, Item]:
     return {mapping.store_sku: mapping.item for mapping in mappings}
 
 
+def not_supplied_skus(*, store: Store, skus: Iterable[str]) -> set[str]:
+    """Those of `skus` (normalised) the distributor marked "not supplied by this platform". One query."""
+    wanted = {normalise_sku(sku) for sku in skus} - {""}
+    if not wanted:
+        return set()
+    return set(
+        SeenSku.objects.filter(store=store, sku__in=wanted, not_supplied_at__isnull=False).values_list("sku", flat=True)
+    )
+
+
 def mapped_exists():
     return Exists(Mapping.objects.filter(store_id=OuterRef("store_id"), store_sku=OuterRef("sku")))
 
@@ -65,11 +75,15 @@ def mapping_list(*, distributor: Distributor, filters: MappingFilters) -> QueryS
     )
 
 
-def unmapped_list(*, distributor: Distributor, filters: MappingFilters) -> QuerySet[SeenSku]:
-    """Store SKUs seen in orders that have no mapping, those holding up most orders first."""
+def unmapped_list(
+    *, distributor: Distributor, filters: MappingFilters, not_supplied: bool = False
+) -> QuerySet[SeenSku]:
+    """Store SKUs seen in orders that have no mapping, those holding up most orders first:
+    the queue to work through, or (`not_supplied`) those marked "not supplied by this
+    platform", which wait on nothing."""
     seen = (
         scope(SeenSku.objects.all(), distributor)
-        .filter(store__removed_at__isnull=True)
+        .filter(store__removed_at__isnull=True, not_supplied_at__isnull=not not_supplied)
         .alias(mapped=mapped_exists())
         .filter(mapped=False)
     )

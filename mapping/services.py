@@ -275,6 +275,29 @@ def mapping_suggestions_accept_all(*, actor: Membership, store: Store | None = N
     return _bulk_create_checked(rows, user=user, source=Mapping.Source.SUGGESTION) if rows else 0
 
 
+# --- store SKUs the platform does not supply ----------------------------------------------------
+
+
+@transaction.atomic
+def seen_sku_not_supplied_set(*, actor, seen_sku: SeenSku, not_supplied: bool = True) -> SeenSku:
+    """Mark a store SKU "not supplied by this platform" (its order lines are left out and
+    the orders go ahead with the lines we supply), or take the mark back.
+
+    The orders waiting on it are re-evaluated on commit (`mappings_changed`). Taking the
+    mark back changes no order already made: orders that arrive later wait for a mapping
+    of the SKU again. A mapping of the SKU wins over the mark. Marking twice is a no-op.
+    """
+    user = _acting_user(actor, seen_sku.store)
+    seen = SeenSku.objects.select_for_update().get(pk=seen_sku.pk)
+    if seen.is_not_supplied == not_supplied:
+        return seen
+    seen.not_supplied_at = timezone.now() if not_supplied else None
+    seen.not_supplied_by = user if not_supplied else None
+    seen.save(update_fields=["not_supplied_at", "not_supplied_by"])
+    _announce({seen_sku.store: [seen.sku]})
+    return seen
+
+
 # --- the unmapped-SKU queue, fed by the orders app -------------------------------------------------
 
 

@@ -13,6 +13,9 @@ urlpatterns = [
     path("export/", views.MappingExportView.as_view(), name="mapping_export"),
     path("unmapped/<int:seensku_id>/map/", views.SeenSkuMapView.as_view(), name="seensku_map"),
     path("unmapped/<int:seensku_id>/accept/", views.SeenSkuAcceptView.as_view(), name="seensku_accept"),
+    path(
+        "unmapped/<int:seensku_id>/not-supplied/", views.SeenSkuNotSuppliedView.as_view(), name="seensku_not_supplied"
+    ),
     path("unmapped/accept-all/", views.SuggestionsAcceptAllView.as_view(), name="suggestions_accept_all"),
     path("import/", views.ImportView.as_view(), name="import"),
     path("import/template/", views.ImportTemplateView.as_view(), name="import_template"),

@@ -23,7 +23,7 @@ from distribution.tenancy import PortalView
 from stores.selectors import store_get, store_list
 
 from . import selectors, services
-from .forms import STATUS_UNMAPPED, ImportUploadForm, MappingFilterForm, MappingForm
+from .forms import STATUS_NOT_SUPPLIED, STATUS_UNMAPPED, ImportUploadForm, MappingFilterForm, MappingForm
 from .importer import StoreResolver
 from .models import Mapping, MappingImport, SeenSku
 from .skus import SKU_RULE
@@ -73,16 +73,14 @@ class MappingListView(MappingView):
         filters = form.filters()
         mapped = selectors.mapping_list(distributor=self.distributor, filters=filters)
         unmapped = selectors.unmapped_list(distributor=self.distributor, filters=filters)
-        showing_unmapped = form.shown_status == STATUS_UNMAPPED
-        page = Paginator(unmapped if showing_unmapped else mapped, settings.PORTAL_PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        not_supplied = selectors.unmapped_list(distributor=self.distributor, filters=filters, not_supplied=True)
+        lists = {"mapped": mapped, STATUS_UNMAPPED: unmapped, STATUS_NOT_SUPPLIED: not_supplied}
+        shown = form.shown_status
+        page = Paginator(lists[shown], settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
         rows = list(page.object_list)
+        showing_unmapped = shown == STATUS_UNMAPPED
         suggestions = selectors.suggestions_for(rows) if showing_unmapped else {}
-        counts = {
-            "mapped": mapped.count() if showing_unmapped else page.paginator.count,
-            "unmapped": page.paginator.count if showing_unmapped else unmapped.count(),
-        }
+        counts = {name: page.paginator.count if name == shown else rows_.count() for name, rows_ in lists.items()}
         return render(
             request,
             "mapping/mapping_list.html",
@@ -92,6 +90,7 @@ class MappingListView(MappingView):
                 "page": page,
                 "rows": [(seen, suggestions.get(seen.pk)) for seen in rows] if showing_unmapped else rows,
                 "showing_unmapped": showing_unmapped,
+                "showing_not_supplied": shown == STATUS_NOT_SUPPLIED,
                 "counts": counts,
                 "any_suggestion": bool(suggestions),
                 "sku_rule": SKU_RULE,
@@ -252,6 +251,35 @@ class SeenSkuAcceptView(MappingView):
                 _("%(sku)s now maps to %(item)s.") % {"sku": mapping.store_sku, "item": mapping.item.item_id}
                 + self.waiting_note(seen.store, seen.sku),
             )
+        return self.back(_unmapped_url())
+
+
+class SeenSkuNotSuppliedView(MappingView):
+    """Mark an unmapped SKU "not supplied by this platform", or take the mark back."""
+
+    def post(self, request, seensku_id: int):
+        seen = self.get_for_tenant_or_404(SeenSku.objects.select_related("store"), pk=seensku_id)
+        marking = request.POST.get("not_supplied") != "0"
+        waiting = seen.waiting_orders
+        try:
+            services.seen_sku_not_supplied_set(actor=self.membership, seen_sku=seen, not_supplied=marking)
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+            return self.back(_unmapped_url())
+        if not marking:
+            text = _("%(sku)s is back in the unmapped queue: new orders with it wait for a mapping.")
+            messages.success(request, text % {"sku": seen.sku})
+            return self.back(_unmapped_url())
+        text = _("%(sku)s is marked not supplied by this platform: its lines are left out of orders.") % {
+            "sku": seen.sku
+        }
+        if waiting:
+            text += " " + ngettext(
+                "%(n)d order waiting on it goes ahead without its lines.",
+                "%(n)d orders waiting on it go ahead without its lines.",
+                waiting,
+            ) % {"n": waiting}
+        messages.success(request, text)
         return self.back(_unmapped_url())
 
 

@@ -16,19 +16,22 @@ def source_label(po: PlatformOrder) -> str:
     return str(_SOURCE_LABELS.get(po.source, po.source))
 
 
-def created_message(po: PlatformOrder, missing: list) -> str:
+def created_message(po: PlatformOrder, missing: list, left_out: str = "") -> str:
     message = _("Created from platform order %(number)s (%(source)s).") % {
         "number": po.display_number or po.external_id,
         "source": source_label(po),
     }
     if missing:
         message += " " + _("Waiting for a mapping of: %(skus)s.") % {"skus": ", ".join(missing)}
+    if left_out:
+        message += " " + left_out
     return message
 
 
-def created(order: Order, po: PlatformOrder, missing: list) -> OrderEvent:
-    """The first entry of an order made from a platform order (unsaved: orders are made in bulk)."""
-    return OrderEvent(to_status=order.status, message=clip(created_message(po, missing)))
+def created(order: Order, po: PlatformOrder, missing: list, left_out: str = "") -> OrderEvent:
+    """The first entry of an order made from a platform order (unsaved: orders are made in
+    bulk); `left_out` names the platform order's lines that are not ours."""
+    return OrderEvent(to_status=order.status, message=clip(created_message(po, missing, left_out)))
 
 
 def status_moved(order: Order, from_status: str, to_status: str, actor, message: str, data: dict) -> OrderEvent:

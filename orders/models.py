@@ -24,6 +24,14 @@ from distribution.models import Distributor
 from distribution.money import CURRENCY_CHOICES, DEFAULT_CURRENCY
 
 
+class LeftOutReason(models.TextChoices):
+    """Why a platform order's line is not on the distribution order (orders/ingest/routing.py)."""
+
+    NO_SHIPPING = "no_shipping", _("needs no shipping")
+    NO_SKU = "no_sku", _("has no SKU")
+    NOT_SUPPLIED = "not_supplied", _("not supplied by this platform")
+
+
 class Disposition(models.TextChoices):
     # Not (yet) a distribution order: unpaid on the platform, for instance.
     WAITING = "waiting", _("Waiting")
@@ -143,6 +151,9 @@ class Order(models.Model):
         "catalog.Warehouse", on_delete=models.PROTECT, related_name="orders", null=True, blank=True
     )
     missing_skus = models.JSONField(_("unmapped store SKUs"), default=list, blank=True)
+    # The platform order's lines that are not ours ({sku, title, quantity, reason}, see
+    # orders/ingest/routing.py): kept on the platform order, named here and on the timeline.
+    left_out_lines = models.JSONField(_("lines left out"), default=list, blank=True)
     logistics = models.CharField(
         _("logistics"), max_length=16, choices=Logistics.choices, default=Logistics.DROPSHIPPING
     )
@@ -215,6 +226,12 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def left_out_shown(self) -> list[dict]:
+        """The lines left out, each with its reason in words, for the order page."""
+        labels = dict(LeftOutReason.choices)
+        return [{**line, "reason_label": labels.get(line.get("reason"), "")} for line in self.left_out_lines or []]
 
     @property
     def is_unpaid(self) -> bool:

@@ -644,6 +644,8 @@ def build_order(shop: SandboxShop, *, number: int, lines: list[tuple[str, str, s
     created = _iso(now)
     total = f"{subtotal:.2f}"
     customer_id = state.new_id()
+    token = hashlib.sha256(f"{shop.domain}:{order_id}".encode()).hexdigest()
+    status_url = f"https://{shop.domain}/{70_000_000 + shop.pk}/orders/{token[:32]}/authenticate?key={token[32:]}"
     return {
         "id": order_id,
         "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
@@ -655,6 +657,8 @@ def build_order(shop: SandboxShop, *, number: int, lines: list[tuple[str, str, s
         "confirmed": True,
         "contact_email": email,
         "created_at": created,
+        # the reference's shape: the shop's own domain, its numeric id, the order's token
+        "order_status_url": status_url,
         "currency": shop.currency,
         "current_subtotal_price": total,
         "current_total_price": total,

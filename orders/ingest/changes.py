@@ -16,7 +16,9 @@ from orders import events, rules
 from orders.ingest.routing import (
     RoutedLine,
     build_orders,
+    left_out_text,
     logistics_of,
+    nothing_ours_reason,
     order_lines,
     plan,
     recipient,
@@ -24,6 +26,7 @@ from orders.ingest.routing import (
     unpaid_status,
 )
 from orders.models import (
+    Disposition,
     Order,
     OrderLine,
     OrderStatus,
@@ -113,8 +116,12 @@ def _item_pk(line) -> int | None:
     return line.item_id if isinstance(line, OrderLine) else (line.item.pk if line.item else None)
 
 
-def rewrite(order: Order, po: PlatformOrder, warehouse, lines: list[RoutedLine], missing: list, message: str) -> None:
+def rewrite(
+    order: Order, po: PlatformOrder, warehouse, lines: list[RoutedLine], missing: list, left_out: list, message: str
+) -> None:
     """Give an unpaid order new lines (and so maybe a new warehouse and status)."""
+    if left_out != order.left_out_lines:
+        message = " ".join(part for part in (message, left_out_text(left_out)) if part)
     wanted = unpaid_status(missing, warehouse, recipient(po)["country"])
     if order.status == OrderStatus.AWAITING_FUNDS and wanted == OrderStatus.AWAITING_PAYMENT:
         wanted = order.status  # still waiting for funds: auto-pay takes it when money lands
@@ -132,6 +139,7 @@ def rewrite(order: Order, po: PlatformOrder, warehouse, lines: list[RoutedLine],
         setattr(order, name, value)
     order.warehouse = warehouse
     order.missing_skus = missing
+    order.left_out_lines = left_out
     order.logistics = logistics_of(po)
     order.remark = po.remark
     order.save()
@@ -140,12 +148,22 @@ def rewrite(order: Order, po: PlatformOrder, warehouse, lines: list[RoutedLine],
 
 
 def reroute(po: PlatformOrder, store, unpaid: list[Order], resolved: Mapping[str, Item], message: str) -> int:
-    """Make the unpaid orders of `po` match its current lines and mapping; returns orders created."""
-    groups, missing = plan(po, resolved)
+    """Make the unpaid orders of `po` match its current lines and mapping; returns orders created.
+
+    When no line of ours is left (all shipping-free, without SKU or not supplied), the
+    unpaid orders are cancelled with that reason."""
+    routed = plan(po, resolved)
+    if routed.nothing_ours:
+        reason = nothing_ours_reason(routed.left_out)
+        for order in unpaid:
+            order_transition(order=order, to_status=OrderStatus.CANCELLED, message=reason)
+        skipped = {"disposition": Disposition.SKIPPED, "disposition_reason": clip(reason, 300)}
+        PlatformOrder.objects.filter(pk=po.pk).update(**skipped)
+        return 0
     remaining = list(unpaid)
     created = 0
     used: list[Order] = []
-    for warehouse, lines in groups:
+    for warehouse, lines in routed.groups:
         key = warehouse.pk if warehouse else None
         target = next((o for o in remaining if o.warehouse_id == key), None) or (remaining[0] if remaining else None)
         if target is None:
@@ -158,7 +176,7 @@ def reroute(po: PlatformOrder, store, unpaid: list[Order], resolved: Mapping[str
             created += len(built)
             continue
         remaining.remove(target)
-        rewrite(target, po, warehouse, lines, missing, message)
+        rewrite(target, po, warehouse, lines, routed.missing, routed.left_out, message)
         used.append(target)
     for leftover in remaining:
         order_transition(

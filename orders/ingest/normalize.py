@@ -48,12 +48,8 @@ def validate(order: NormalizedOrder) -> None:
             raise PayloadError(_("Line %(n)d has an invalid quantity: %(q)r.") % {"n": number, "q": line.quantity})
         if line.quantity == 0:
             continue
+        # A line without a SKU is not refused: routing leaves it out and says so.
         sku = mapping_port.normalise_sku(line.sku)
-        if not sku:
-            raise PayloadError(
-                _("Line %(n)d (%(title)s) has no SKU, so it cannot be mapped to an item.")
-                % {"n": number, "title": line.title or line.external_line_id or "?"}
-            )
         if len(sku) > SKU_MAX:
             raise PayloadError(
                 _("Line %(n)d has a SKU longer than %(max)d characters.") % {"n": number, "max": SKU_MAX}
@@ -81,6 +77,8 @@ def content_hash(order: NormalizedOrder, extras: OrderExtras) -> str:
         tuple(getattr(address, name) for name in ADDRESS_FIELDS),
         [
             (line.external_line_id, line.sku, line.quantity, str(line.unit_price), line.title, line.variant_title)
+            # only a line that ships nothing says so, so the fingerprints of other orders stay as they were
+            + (() if line.requires_shipping else ("ships nothing",))
             for line in order.lines
         ],
         order.shipping_method,
@@ -114,6 +112,7 @@ def platform_fields(order: NormalizedOrder, *, source: str, extras: OrderExtras,
             "quantity": line.quantity,
             "unit_price": None if line.unit_price is None else str(line.unit_price),
             "title": clip(" - ".join(t for t in (line.title, line.variant_title) if t), 300),
+            "ships": line.requires_shipping,
         }
         for line in order.lines
     ]

@@ -1,22 +1,31 @@
 """Step 5, routing: a platform order's lines through the mapping to one distribution
 order per warehouse, each line a snapshot of the Item it was routed to.
 
-Any unmapped line parks the whole platform order in one "pending mapping" order that
-names the missing SKUs; once every line maps, lines are grouped by warehouse.
+Lines that are not ours are left out, kept on the platform order and named on the
+distribution order and its timeline: a line that ships nothing (the platform says so:
+gift wrapping, shipping protection), a line without a SKU, and a line whose SKU the
+distributor marked "not supplied by this platform". A platform order with no line of
+ours left becomes no order, skipped with that reason. Any unmapped line of ours parks
+the whole platform order in one "pending mapping" order that names the missing SKUs;
+once every line maps, lines are grouped by warehouse.
 """
 
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from catalog.models import Item, Warehouse
 from distribution.money import DEFAULT_CURRENCY
 from distribution.state import clip
 from orders import events
+from orders.mapping_port import NOT_SUPPLIED
 from orders.models import (
+    Disposition,
+    LeftOutReason,
     Logistics,
     Order,
     OrderEvent,
@@ -26,12 +35,15 @@ from orders.models import (
 )
 from orders.postcodes import PostcodeError, postcode_normalise
 from orders.pricing import order_costs
+from orders.rules import Verdict
 from orders.state import ORDER_MACHINE
 
 logger = logging.getLogger(__name__)
 
 
 NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
+
+LEFT_OUT_REASONS = dict(LeftOutReason.choices)
 
 
 def new_order_number() -> str:
@@ -50,30 +62,84 @@ class RoutedLine:
     item: Item | None
 
 
-def plan(
-    po: PlatformOrder, resolved: Mapping[str, Item]
-) -> tuple[list[tuple[Warehouse | None, list[RoutedLine]]], list]:
-    """The orders this platform order should be: [(warehouse, lines)] and the missing SKUs.
+@dataclass
+class Plan:
+    """What a platform order should be: [(warehouse, lines)] (one group with no warehouse
+    while SKUs are missing), the missing SKUs, and the lines left out (with the reason)."""
+
+    groups: list[tuple[Warehouse | None, list[RoutedLine]]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    left_out: list[dict] = field(default_factory=list)
+
+    @property
+    def nothing_ours(self) -> bool:
+        """True when every wanted line was left out: the platform order becomes no order."""
+        return not self.groups and bool(self.left_out)
+
+
+def _left_out_reason(line: Mapping, target) -> str:
+    if line.get("ships") is False:
+        return LeftOutReason.NO_SHIPPING
+    if not line["sku"]:
+        return LeftOutReason.NO_SKU
+    if target is NOT_SUPPLIED:
+        return LeftOutReason.NOT_SUPPLIED
+    return ""
+
+
+def plan(po: PlatformOrder, resolved: Mapping) -> Plan:
+    """Route the platform order's wanted lines (quantity above 0), see the module doc.
 
     Any unmapped line parks the whole platform order in one "pending mapping" order
     (shipping part of a buyer's order and leaving the rest is the distributor's call,
     by a split, not ours); once everything maps, lines are grouped by warehouse.
     """
-    lines = [
-        RoutedLine(
-            line.get("id", ""), line["sku"], line.get("title", ""), int(line["quantity"]), resolved.get(line["sku"])
-        )
-        for line in po.lines
-        if int(line.get("quantity") or 0) > 0
-    ]
-    missing = sorted({line.sku for line in lines if line.item is None})
+    ours, left_out = [], []
+    for line in po.lines:
+        quantity = int(line.get("quantity") or 0)
+        if quantity <= 0:
+            continue
+        target = resolved.get(line["sku"]) if line["sku"] else None
+        reason = _left_out_reason(line, target)
+        if reason:
+            title = line.get("title", "")
+            left_out.append({"sku": line["sku"], "title": title, "quantity": quantity, "reason": reason})
+            continue
+        ours.append(RoutedLine(line.get("id", ""), line["sku"], line.get("title", ""), quantity, target))
+    if not ours:
+        return Plan(left_out=left_out)
+    missing = sorted({line.sku for line in ours if line.item is None})
     if missing:
-        return [(None, lines)], missing
+        return Plan([(None, ours)], missing, left_out)
     groups: dict[int, tuple[Warehouse, list[RoutedLine]]] = {}
-    for line in lines:
+    for line in ours:
         warehouse = line.item.warehouse
         groups.setdefault(warehouse.pk, (warehouse, []))[1].append(line)
-    return sorted(groups.values(), key=lambda group: group[0].code), []
+    return Plan(sorted(groups.values(), key=lambda group: group[0].code), [], left_out)
+
+
+def left_out_text(left_out: list[dict]) -> str:
+    """ "Left out: Shipping Protection × 1 (needs no shipping); …", or "" when nothing was."""
+    if not left_out:
+        return ""
+    parts = [
+        f"{line['title'] or line['sku'] or '?'} × {line['quantity']} ({LEFT_OUT_REASONS[line['reason']]})"
+        for line in left_out
+    ]
+    return _("Left out: %(lines)s.") % {"lines": "; ".join(parts)}
+
+
+def nothing_ours_reason(left_out: list[dict]) -> str:
+    return _("No line of this order is supplied by this platform. %(left_out)s") % {"left_out": left_out_text(left_out)}
+
+
+def verdict_for_lines(verdict: Verdict, po: PlatformOrder, resolved: Mapping) -> Verdict:
+    """A platform order the rules would convert is skipped when no line of it is ours."""
+    if verdict.convert:
+        routed = plan(po, resolved)
+        if routed.nothing_ours:
+            return Verdict(Disposition.SKIPPED, nothing_ours_reason(routed.left_out))
+    return verdict
 
 
 def recipient(po: PlatformOrder) -> dict:
@@ -144,28 +210,29 @@ def unpaid_status(missing, warehouse, country: str) -> str:
     return OrderStatus.AWAITING_PAYMENT
 
 
-def build_orders(po: PlatformOrder, store, resolved: Mapping[str, Item]):
+def build_orders(po: PlatformOrder, store, resolved: Mapping):
     """Unsaved orders, their lines and creation events for a platform order."""
-    groups, missing = plan(po, resolved)
+    routed = plan(po, resolved)
     to = recipient(po)
     built = []
-    for warehouse, lines in groups:
+    for warehouse, lines in routed.groups:
         order = Order(
             distributor_id=store.distributor_id,
             store_id=store.pk,
             platform_order_id=po.pk,
             number=new_order_number(),
-            status=ORDER_MACHINE.initial_status(unpaid_status(missing, warehouse, to["country"])),
+            status=ORDER_MACHINE.initial_status(unpaid_status(routed.missing, warehouse, to["country"])),
             warehouse_id=warehouse.pk if warehouse else None,
-            missing_skus=missing,
+            missing_skus=routed.missing,
+            left_out_lines=routed.left_out,
             logistics=logistics_of(po),
             shipping_method=clip(po.requested_shipping, 100),
             placed_at=po.placed_at,
             remark=po.remark,
             **to,
-            **order_costs(warehouse, lines, missing),
+            **order_costs(warehouse, lines, routed.missing),
         )
-        event = events.created(order, po, missing)
+        event = events.created(order, po, routed.missing, left_out_text(routed.left_out))
         built.append((order, order_lines(order, lines), event))
     return built
 

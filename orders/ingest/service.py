@@ -25,7 +25,7 @@ from orders import mapping_port, rules
 from orders.ingest.changes import apply_change, snapshot
 from orders.ingest.normalize import OrderExtras, content_hash, platform_fields, raw_payload, validate
 from orders.ingest.reevaluate import waiting_refresh
-from orders.ingest.routing import build_orders, save_built
+from orders.ingest.routing import build_orders, save_built, verdict_for_lines
 from orders.models import (
     Disposition,
     IngestionError,
@@ -121,10 +121,10 @@ def _ingest_one(*, store, order: NormalizedOrder, source: str, extras: OrderExtr
         fields.pop("source")  # where we first saw it stays on the row
         for name, value in fields.items():
             setattr(po, name, value)
-    verdict = rules.verdict(order, platform=store.platform)
-    po.disposition, po.disposition_reason = verdict.disposition, clip(verdict.reason, 300)
     if resolved is None:
         resolved = mapping_port.resolve(store=store, skus=[line["sku"] for line in po.lines])
+    verdict = verdict_for_lines(rules.verdict(order, platform=store.platform), po, resolved)
+    po.disposition, po.disposition_reason = verdict.disposition, clip(verdict.reason, 300)
     if created:
         po.save(update_fields=["disposition", "disposition_reason"])
         made = len(save_built(build_orders(po, store, resolved))) if verdict.convert else 0
@@ -255,7 +255,7 @@ def _feed_queue(store, orders: Iterable[NormalizedOrder]) -> None:
     for order in orders:
         for line in order.lines:
             sku = mapping_port.normalise_sku(line.sku)
-            if sku:
+            if sku and line.requires_shipping:
                 skus.setdefault(sku, clip(line.title, 255))
     mapping_port.record_seen(store=store, titles=skus)
     if Order.objects.filter(store=store, status=OrderStatus.PENDING_MAPPING).exists() or skus:
@@ -268,16 +268,10 @@ def _bulk_create(store, orders: list[NormalizedOrder], source: str, extras, dige
         fields = platform_fields(
             order, source=source, extras=extras.get(order.external_id, OrderExtras()), digest=digests[order.external_id]
         )
-        verdict = rules.verdict(order, platform=store.platform)
-        platform_orders.append(
-            PlatformOrder(
-                store_id=store.pk,
-                external_id=order.external_id,
-                disposition=verdict.disposition,
-                disposition_reason=clip(verdict.reason, 300),
-                **fields,
-            )
-        )
+        po = PlatformOrder(store_id=store.pk, external_id=order.external_id, **fields)
+        verdict = verdict_for_lines(rules.verdict(order, platform=store.platform), po, resolved)
+        po.disposition, po.disposition_reason = verdict.disposition, clip(verdict.reason, 300)
+        platform_orders.append(po)
     PlatformOrder.objects.bulk_create(platform_orders)
     built = []
     for po in platform_orders:

@@ -102,6 +102,9 @@ class NormalizedLine:
     product_id: str = ""
     variant_id: str = ""
     line_total: Decimal | None = None
+    # False where the payload says the line ships nothing (Shopify's `requires_shipping`:
+    # gift wrapping, shipping protection); platforms that do not say ship every line.
+    requires_shipping: bool = True
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,7 @@ def _rest_line(line: Mapping) -> NormalizedLine:
         variant_title=text(line.get("variant_title")),
         product_id=ident(line.get("product_id")),
         variant_id=ident(line.get("variant_id")),
+        requires_shipping=line.get("requires_shipping") is not False,
     )
 
 
@@ -208,6 +209,7 @@ def _graphql_line(node: Mapping) -> NormalizedLine:
         variant_title=text(node.get("variantTitle")) or text(variant.get("title")),
         product_id=gid_to_id(product.get("id")),
         variant_id=gid_to_id(variant.get("id")),
+        requires_shipping=node.get("requiresShipping") is not False,
     )
 
 
@@ -314,6 +316,17 @@ def normalize_shop_domain(value: str) -> str:
 
 def is_shop_domain(value: str) -> bool:
     return bool(SHOP_DOMAIN_RE.match(value or ""))
+
+
+def payload_shop_domain(payload) -> str:
+    """The shop an order payload itself names, inside the signed body: the host of its
+    `order_status_url` (https://{name}.myshopify.com/{shop id}/orders/{token}/authenticate…).
+    "" when it names none we can rely on (the field absent, or on a custom domain). The
+    X-Shopify-Shop-Domain header is outside the signature, so it cannot say this alone."""
+    if not isinstance(payload, Mapping):
+        return ""
+    host = (urlsplit(text(payload.get("order_status_url"))).hostname or "").lower()
+    return host if is_shop_domain(host) else ""
 
 
 def callback_hmac(params: Mapping[str, str | list[str]], secret: str) -> str:

@@ -446,12 +446,12 @@ def test_new_lines_before_payment_reroute_the_unpaid_order(store, us_item, de_it
 
 def test_malformed_order_is_recorded_and_the_rest_proceed(store, us_item):
     map_sku(store, "SERUM-US", us_item)
-    bad = platform_order("666", lines=(("", 1),))
+    bad = platform_order("666", lines=(("SERUM-US", -1),))
     summary = platform_orders_ingest(store=store, orders=[platform_order("1"), bad, platform_order("2")], source=PULL)
     assert (summary.created, summary.failed) == (2, 1)
     assert Order.objects.count() == 2
     error = IngestionError.objects.get()
-    assert error.external_id == "666" and "no SKU" in error.reason
+    assert error.external_id == "666" and "invalid quantity" in error.reason
     assert error.payload == {"id": "666", "note": "raw payload"}
     # the same failure again counts up instead of piling up rows
     platform_order_ingest(store=store, order=bad, source=PULL)

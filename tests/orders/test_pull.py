@@ -2,6 +2,10 @@
 moved only after commit, faults mid-pull losing nothing, malformed orders recorded,
 replays, the store lease, the due-stores sweep, [Sync now] and webhooks."""
 
+import base64
+import hashlib
+import hmac
+import json
 import threading
 import time
 from datetime import timedelta
@@ -170,14 +174,14 @@ def test_a_malformed_order_is_recorded_and_the_rest_proceed(store, sandbox):
     create_orders(sandbox, 2)
     shop = SandboxShop.objects.get(domain=SHOP)
     [bad] = sandbox_shopify.orders_create_random(shop, count=1, skus=["SERUM-US"], notify=False)
-    bad.payload["line_items"][0]["sku"] = None  # a custom line without a SKU cannot be routed
+    bad.payload["line_items"][0]["current_quantity"] = -3  # no order wants a negative quantity
     bad.save()
     create_orders(sandbox, 2)
     run = run_pull(store)
     assert run.status == PullRun.Status.SUCCEEDED
     assert (run.created, run.failed) == (4, 1)
     error = IngestionError.objects.get()
-    assert error.external_id == str(bad.external_id) and "no SKU" in error.reason
+    assert error.external_id == str(bad.external_id) and "invalid quantity" in error.reason
     assert error.payload["id"] == bad.external_id
     assert Order.objects.count() == 4
     assert cursor(store)["updated_at"]  # the bad order does not hold the others back
@@ -354,11 +358,45 @@ def test_webhook_creates_the_order_and_a_redelivery_is_ignored(store, sandbox, l
 def test_webhook_with_a_bad_signature_is_refused(store, sandbox, live_server):
     [(headers, body)] = _captured_deliveries(store, sandbox, 1)
     headers = {**headers, "X-Shopify-Hmac-Sha256": "AAAA" + headers["X-Shopify-Hmac-Sha256"][4:]}
-    response = requests.post(
-        live_server.url + reverse("webhooks:shopify_orders"), data=body, headers=headers, timeout=10
-    )
+    endpoint = live_server.url + reverse("webhooks:shopify_orders")
+    response = requests.post(endpoint, data=body, headers=headers, timeout=10)
     assert response.status_code == 401
     assert not PlatformOrder.objects.exists() and not WebhookDelivery.objects.exists()
+
+
+def _signed(body: bytes) -> str:
+    """Sign a body as Shopify does, with our app's secret (as every shop's deliveries are)."""
+    from django.conf import settings
+
+    return base64.b64encode(hmac.new(settings.SHOPIFY_CLIENT_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def test_webhook_resent_with_another_shops_domain_is_refused(store, sandbox, live_server):
+    [(headers, body)] = _captured_deliveries(store, sandbox, 1)
+    endpoint = live_server.url + reverse("webhooks:shopify_orders")
+    victim = StoreFactory(platform="shopify", shop_domain="victim-shop.myshopify.com", site="US")
+    forged = {**headers, "X-Shopify-Shop-Domain": victim.shop_domain, "X-Shopify-Webhook-Id": "forged-1"}
+    response = requests.post(endpoint, data=body, headers=forged, timeout=10)
+    assert (response.status_code, response.text) == (403, "shop mismatch")
+    assert not PlatformOrder.objects.exists() and not WebhookDelivery.objects.exists()
+    # the genuine delivery still lands in the shop its body names
+    genuine = requests.post(endpoint, data=body, headers=headers, timeout=10)
+    assert genuine.text == "created"
+    assert PlatformOrder.objects.get().store == store
+
+
+def test_webhook_whose_body_names_no_shop_is_left_to_the_pull(store, sandbox, live_server):
+    [(headers, body)] = _captured_deliveries(store, sandbox, 1)
+    payload = json.loads(body)
+    payload.pop("order_status_url")
+    bare = json.dumps(payload).encode()
+    headers = {**headers, "X-Shopify-Hmac-Sha256": _signed(bare)}
+    response = requests.post(
+        live_server.url + reverse("webhooks:shopify_orders"), data=bare, headers=headers, timeout=10
+    )
+    assert (response.status_code, response.text) == (200, "unverified shop: left to the scheduled pull")
+    assert not PlatformOrder.objects.exists()
+    assert run_pull(store).created == 1  # nothing is lost: the pull fetches it with the store's own token
 
 
 def test_the_pull_reconciles_what_webhooks_missed(store, sandbox, live_server):
