@@ -22,10 +22,11 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
@@ -38,6 +39,10 @@ KEY_MAX = 120
 # Transaction.low_balance after a posting: what the low-balance alert has to do (see
 # migration 0004): "alert", "release", None (nothing), or unknown (it must look).
 LOW_BALANCE_UNKNOWN = "unknown"
+# finance_post() raises this when a concurrent posting took the balance below what this one
+# needs between its first look and its UPDATE (migration 0006); the call is made again.
+RACE_SQLSTATE = "LDG01"
+RACE_RETRIES = 3
 POST_SQL = "SELECT * FROM finance_post(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
@@ -144,7 +149,6 @@ def _check_legs(legs: Sequence[Leg]) -> None:
         )
 
 
-@transaction.atomic
 def transaction_post(
     *,
     kind: str,
@@ -186,8 +190,11 @@ def transaction_post(
         "actor_id": actor.pk if getattr(actor, "pk", None) else None,
     }
     if connection.vendor == "postgresql":
+        # One statement: atomic on its own (its guards run when it ends, outside a
+        # caller's transaction), so a lone posting costs no BEGIN and COMMIT round trips.
         return _post_in_database(posting, legs)
-    return _post_in_python(posting, legs)
+    with transaction.atomic():
+        return _post_in_python(posting, legs)
 
 
 def _refusal_short(code: str, balance, shortfall, currency: str) -> InsufficientFunds:
@@ -239,6 +246,15 @@ def _replayed(pk: int) -> Transaction:
     return found
 
 
+def _call_post(args: list) -> tuple:
+    """One call of finance_post(). Inside a caller's transaction it runs in a savepoint, so
+    the race it may raise (RACE_SQLSTATE) undoes only itself; alone it is one statement,
+    atomic on its own."""
+    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+        cursor.execute(POST_SQL, args)
+        return cursor.fetchone()
+
+
 def _post_in_database(posting: dict, legs: Sequence[Leg]) -> Transaction:
     """PostgreSQL: finance_post() (migration 0004) does the locked part in one statement."""
     fx = posting["fx"]
@@ -258,10 +274,13 @@ def _post_in_database(posting: dict, legs: Sequence[Leg]) -> Transaction:
         [leg.amount for leg in legs],
         [leg.reference[:120] for leg in legs],
     ]
-    for _attempt in range(len(legs) + 1):
-        with connection.cursor() as cursor:
-            cursor.execute(POST_SQL, args)
-            status, pk, shortfall, code, low_balance = cursor.fetchone()
+    for _attempt in range(len(legs) + RACE_RETRIES + 1):
+        try:
+            status, pk, shortfall, code, low_balance = _call_post(args)
+        except DatabaseError as exc:
+            if getattr(exc.__cause__, "pgcode", None) != RACE_SQLSTATE:
+                raise
+            continue  # a concurrent posting emptied the balance: ask again, to be answered 'short'
         if status == "posted":
             posted = _posted(posting, pk)
             posted.low_balance = low_balance

@@ -163,3 +163,108 @@ def test_twenty_threads_paying_topping_up_and_refunding_end_exactly_right(django
     assert account.balance == expected["balance"] and account.balance >= 0
     assert ledger_audit().ok
     call_command("check_ledger", "--no-record")
+
+
+def _in_threads(count: int, work) -> list:
+    """Run work(n) in `count` threads started together; their results (or exceptions)."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(n: int):
+        try:
+            barrier.wait(timeout=10)
+            results[n] = work(n)
+        except Exception as exc:  # noqa: BLE001 (the caller looks at what each thread met)
+            results[n] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_racing_payments_on_a_balance_that_covers_only_some_charge_exactly_that_many(django_user_model):
+    """The lock is taken by the balance UPDATE, after a first unlocked look: a payment that
+    a concurrent one left uncovered is refused with the shortfall, never posted."""
+    distributor = DistributorFactory()
+    staff = django_user_model.objects.create_user("staff", "staff@example.com", "pw", is_staff=True)
+    services.adjustment_post(actor=staff, distributor=distributor, amount="50.00", reason="open", idempotency_key="o")
+
+    results = _in_threads(
+        12,
+        lambda n: services.payment_post(
+            distributor=distributor, idempotency_key=f"race-{n}", charges=[services.Charge(f"DO-{n}", Decimal("10"))]
+        ),
+    )
+
+    posted = [r for r in results if isinstance(r, Transaction)]
+    refused = [r for r in results if isinstance(r, services.InsufficientFunds)]
+    assert (len(posted), len(refused)) == (5, 7), results
+    assert all(r.extra["shortfall"] == Decimal("10.00") for r in refused)
+    account = balance_account(distributor)
+    account.refresh_from_db()
+    assert account.balance == 0
+    assert ledger_audit().ok
+
+
+def test_one_key_posted_by_racing_requests_is_posted_once(django_user_model):
+    distributor = DistributorFactory()
+    staff = django_user_model.objects.create_user("staff", "staff@example.com", "pw", is_staff=True)
+    services.adjustment_post(actor=staff, distributor=distributor, amount="50.00", reason="open", idempotency_key="o")
+    charge = [services.Charge("DO-1", Decimal("10"))]
+
+    results = _in_threads(
+        8, lambda n: services.payment_post(distributor=distributor, idempotency_key="same", charges=charge)
+    )
+
+    assert all(isinstance(r, Transaction) for r in results), results
+    assert len({r.pk for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+    assert Transaction.objects.filter(idempotency_key="same").count() == 1
+    account = balance_account(distributor)
+    account.refresh_from_db()
+    assert account.balance == Decimal("40.00")
+
+
+def test_a_payment_whose_balance_is_emptied_while_it_waits_is_refused_short(django_user_model):
+    """The deterministic form of the race: the second payment has seen enough money, waits
+    on the first one's lock, and is then refused (asked again: 'short'), charging nothing."""
+    distributor = DistributorFactory()
+    staff = django_user_model.objects.create_user("staff", "staff@example.com", "pw", is_staff=True)
+    services.adjustment_post(actor=staff, distributor=distributor, amount="50.00", reason="open", idempotency_key="o")
+    outcome: dict = {}
+
+    def second():
+        try:
+            services.payment_post(
+                distributor=distributor, idempotency_key="second", charges=[services.Charge("DO-2", Decimal("10"))]
+            )
+        except services.InsufficientFunds as exc:
+            outcome["refused"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=second)
+    with transaction.atomic():
+        services.payment_post(
+            distributor=distributor, idempotency_key="first", charges=[services.Charge("DO-1", Decimal("50"))]
+        )
+        thread.start()
+        with connection.cursor() as cursor:
+            for _ in range(200):  # until the second one waits on our row lock
+                cursor.execute("SELECT pg_stat_clear_snapshot()")  # the view is read once per transaction otherwise
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                if cursor.fetchone()[0]:
+                    break
+                threading.Event().wait(0.02)
+            else:
+                pytest.fail("the second payment never waited on the lock")
+    thread.join(timeout=30)
+
+    assert outcome["refused"].extra["shortfall"] == Decimal("10.00")
+    assert not Transaction.objects.filter(idempotency_key="second").exists()
+    assert ledger_audit().ok
