@@ -80,3 +80,10 @@ def lines_rewritten(order: Order, message: str) -> OrderEvent:
 
 def address_updated(order: Order) -> OrderEvent:
     return OrderEvent.objects.create(order=order, message=_("Shipping address updated from the platform."))
+
+
+def note(order: Order, message: str, *, actor=None, data: dict | None = None) -> OrderEvent:
+    """A distributor's action that moves no status (hold, release, recipient edited)."""
+    return OrderEvent.objects.create(
+        order=order, message=clip(message), data=data or {}, actor=actor if getattr(actor, "pk", None) else None
+    )

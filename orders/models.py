@@ -114,6 +114,10 @@ class OrderStatus(models.TextChoices):
     SHIPPED = "shipped", _("Shipped")
     # Self-pickup orders end here instead of shipped.
     PICKED_UP = "picked_up", _("Picked up")
+    # Pushed, and the distributor asked to cancel: fulfilment carries the request to the
+    # warehouse; it ends cancelled and refunded, or back at the warehouse / shipped when
+    # the warehouse could not stop it.
+    CANCEL_REQUESTED = "cancel_requested", _("Cancel requested")
     CANCELLED = "cancelled", _("Cancelled")
     # Replaced by the orders a split or merge produced; kept for the timeline.
     SUPERSEDED = "superseded", _("Split or merged")
@@ -198,6 +202,19 @@ class Order(models.Model):
         verbose_name=_("split from"),
         db_index=False,
     )
+    # Set on each source of a merge: the order it became part of (indexed where set).
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        null=True,
+        blank=True,
+        verbose_name=_("merged into"),
+        db_index=False,
+    )
+    # On hold: neither paid nor pushed until released (orders/actions/hold.py).
+    held_at = models.DateTimeField(_("on hold since"), null=True, blank=True)
+    hold_reason = models.CharField(_("hold reason"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -210,6 +227,9 @@ class Order(models.Model):
             models.Index(fields=["distributor", "-created_at"], name="orders_order_tenant_created"),
             models.Index(fields=["store", "status"], name="orders_order_store_status"),
             models.Index(fields=["parent"], condition=Q(parent__isnull=False), name="orders_order_parent"),
+            models.Index(
+                fields=["merged_into"], condition=Q(merged_into__isnull=False), name="orders_order_merged_into"
+            ),
             models.Index(
                 fields=["tracking_number"],
                 name="orders_order_tracking_prefix",
@@ -236,6 +256,10 @@ class Order(models.Model):
     @property
     def is_unpaid(self) -> bool:
         return self.status in UNPAID_STATUSES
+
+    @property
+    def is_held(self) -> bool:
+        return self.held_at is not None
 
 
 class OrderLine(models.Model):

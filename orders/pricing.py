@@ -17,10 +17,16 @@ from distribution.money import DEFAULT_CURRENCY, quantize
 logger = logging.getLogger(__name__)
 
 
+def _unit_price(line) -> Decimal:
+    snapshot = getattr(line, "unit_price", None)
+    return line.item.price if snapshot is None else snapshot
+
+
 def order_costs(warehouse: Warehouse | None, lines: Sequence, missing: Sequence) -> dict:
     """Goods at the items' distribution prices plus the warehouse's handling fee.
 
-    `lines` are routed lines (an `item` and a `quantity` each).
+    `lines` are routed lines (an `item` and a `quantity` each), or order lines, which are
+    priced at their snapshot `unit_price` (a split or merge keeps the price paid for).
 
     Shipping is priced when the logistics are chosen (a later step), so it is zero here.
     An order waiting for a mapping has no price yet.
@@ -37,7 +43,7 @@ def order_costs(warehouse: Warehouse | None, lines: Sequence, missing: Sequence)
     currency = lines[0].item.currency
     if any(line.item.currency != currency for line in lines):
         raise ApplicationError(_("The items of one order are priced in different currencies."))
-    goods = quantize(sum((line.item.price * line.quantity for line in lines), Decimal(0)), currency)
+    goods = quantize(sum((_unit_price(line) * line.quantity for line in lines), Decimal(0)), currency)
     if warehouse.handling_fee_currency != currency:
         raise ApplicationError(
             _("The handling fee of %(warehouse)s is in %(fee)s but the items are priced in %(items)s.")

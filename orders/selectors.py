@@ -25,6 +25,7 @@ STATUS_TABS = [
     OrderStatus.OUTSIDE_AREA,
     OrderStatus.PAID,
     OrderStatus.AT_WAREHOUSE,
+    OrderStatus.CANCEL_REQUESTED,
     OrderStatus.SHIPPED,
     OrderStatus.PICKED_UP,
     OrderStatus.CANCELLED,

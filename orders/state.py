@@ -34,7 +34,10 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     # Never paid from here: the address is corrected, or another warehouse chosen, first.
     _O.OUTSIDE_AREA: frozenset({_O.AWAITING_PAYMENT, _O.PENDING_MAPPING, _O.CANCELLED, _O.SUPERSEDED}),
     _O.PAID: frozenset({_O.AT_WAREHOUSE, _O.CANCELLED}),
-    _O.AT_WAREHOUSE: frozenset({_O.SHIPPED, _O.PICKED_UP, _O.CANCELLED}),
+    _O.AT_WAREHOUSE: frozenset({_O.SHIPPED, _O.PICKED_UP, _O.CANCEL_REQUESTED, _O.CANCELLED}),
+    # Fulfilment's answer to a cancel request: cancelled (and refunded), or the warehouse
+    # could not stop it.
+    _O.CANCEL_REQUESTED: frozenset({_O.CANCELLED, _O.AT_WAREHOUSE, _O.SHIPPED, _O.PICKED_UP}),
     _O.SHIPPED: frozenset(),
     _O.PICKED_UP: frozenset(),
     _O.CANCELLED: frozenset(),

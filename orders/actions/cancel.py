@@ -4,8 +4,10 @@
 - paid and not yet pushed to the warehouse -> cancelled, its stock released and what was
   paid for it refunded to the balance (a reversing ledger transaction against the
   payment; the refund's key is the order's, so a retry refunds once);
-- at the warehouse or shipped -> refused here: a pushed order is cancelled through the
-  warehouse first (fulfilment), a shipped one cannot be.
+- at the warehouse -> "cancel requested": fulfilment carries the request to the
+  warehouse, and the order ends cancelled and refunded, or goes on if it could not be
+  stopped (orders never call fulfilment: the request is a state fulfilment acts on);
+- shipped, picked up, cancelled -> refused with the reason.
 
 Each order is cancelled in its own database transaction, under its row lock, so one
 refusal never undoes the others.
@@ -13,7 +15,6 @@ refusal never undoes the others.
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -27,20 +28,9 @@ from orders.ingest.reevaluate import waiting_refresh
 from orders.models import Order, OrderLine, OrderStatus
 from orders.state import IllegalTransition, order_transition
 
+from .common import BulkResult
+
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class BulkResult:
-    done: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-    # (number, why) for each refused order.
-    reasons: list[tuple[str, str]] = field(default_factory=list)
-    refunded: list[str] = field(default_factory=list)
-
-    def refuse(self, number: str, why: str) -> None:
-        self.refused.append(number)
-        self.reasons.append((number, why))
 
 
 def _release_stock(order: Order) -> None:
@@ -89,10 +79,17 @@ def orders_cancel(*, actor: Membership, orders: Iterable[Order], reason: str = "
                 elif locked.is_unpaid:
                     message = _cancel_message(_("Cancelled in the portal."), why)
                     order_transition(order=locked, to_status=OrderStatus.CANCELLED, actor=actor.user, message=message)
+                elif locked.status == OrderStatus.AT_WAREHOUSE:
+                    message = _cancel_message(
+                        _("Cancel requested in the portal: the warehouse is asked to stop it."), why
+                    )
+                    order_transition(
+                        order=locked, to_status=OrderStatus.CANCEL_REQUESTED, actor=actor.user, message=message
+                    )
                 else:
                     result.refuse(
                         locked.number,
-                        _("it is %(status)s; only orders not yet at the warehouse are cancelled here")
+                        _("it is %(status)s and cannot be cancelled any more")
                         % {"status": locked.get_status_display().lower()},
                     )
                     continue

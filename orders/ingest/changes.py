@@ -1,8 +1,8 @@
 """Step 5, later: the platform changed an order we already have.
 
-Unpaid orders follow the platform (address, lines, cancellation); paid ones are only
-flagged, for the distributor to decide. Our own tracking sync marking the platform
-order fulfilled is no news.
+Unpaid orders follow the platform (address, lines, cancellation); paid ones, and unpaid
+ones the distributor split or merged, are only flagged, for the distributor to decide.
+Our own tracking sync marking the platform order fulfilled is no news.
 """
 
 import logging
@@ -194,6 +194,10 @@ def apply_change(po: PlatformOrder, store, before: dict, verdict: rules.Verdict,
         if verdict.convert:
             return len(save_built(build_orders(po, store, resolved)))
         return 0
+    # A merge puts several platform orders' lines in one order (which names only the first).
+    merged_ids = {o.merged_into_id for o in orders if o.merged_into_id} - {o.pk for o in orders}
+    if merged_ids:
+        orders += list(Order.objects.select_for_update().filter(pk__in=merged_ids).order_by("pk"))
     live = [o for o in orders if o.status not in (OrderStatus.SUPERSEDED, OrderStatus.CANCELLED)]
     if not live:
         return 0  # cancelled here already: nothing left to update
@@ -212,6 +216,11 @@ def apply_change(po: PlatformOrder, store, before: dict, verdict: rules.Verdict,
         if relevant:
             flag(o, relevant, paid=True)
     if not unpaid:
+        return 0
+    if any(o.parent_id or o.pk in merged_ids or o.merged_from.exists() for o in unpaid):
+        # Split or merged by the distributor: their shape is theirs, so changes are only flagged.
+        for o in unpaid:
+            flag(o, [c for c in changes if c != FULFILLED] or changes, paid=False)
         return 0
     if CANCELLED in changes or REVERSED in changes:
         for o in unpaid:

@@ -155,10 +155,19 @@ def test_cancel_of_a_paid_order_refunds_it_once_and_releases_its_stock(owner, st
     assert ledger_audit().ok
 
 
-def test_cancel_refuses_an_order_at_the_warehouse(owner, item):
+def test_cancel_of_an_order_at_the_warehouse_is_a_request_for_fulfilment(owner, item):
     order = make_order(owner, item, status=OrderStatus.AT_WAREHOUSE)
+    result = orders_cancel(actor=owner, orders=[order], reason="buyer changed their mind")
+    assert result.done == [order.number] and not result.refunded
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCEL_REQUESTED
+    assert "buyer changed their mind" in order.events.latest("pk").message
+
+
+def test_cancel_refuses_a_shipped_order(owner, item):
+    order = make_order(owner, item, status=OrderStatus.SHIPPED)
     result = orders_cancel(actor=owner, orders=[order])
-    assert result.refused == [order.number] and "at warehouse" in result.reasons[0][1]
+    assert result.refused == [order.number] and "shipped" in result.reasons[0][1]
 
 
 # --- the pages ------------------------------------------------------------------------------
