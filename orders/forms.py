@@ -2,9 +2,11 @@ from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from .models import Logistics, OrderStatus
+from .actions.recipient import RECIPIENT_LIMITS, REQUIRED
+from .models import Logistics, Order, OrderStatus
 from .selectors import OrderFilters
 
 SYNC_MAX_DAYS = 90
@@ -92,3 +94,41 @@ class SyncNowForm(forms.Form):
                 raise forms.ValidationError(_("The range starts in the future."))
             data["date_to"] = end
         return data
+
+
+class RecipientForm(forms.Form):
+    """[Edit recipient]: the fields `order_recipient_edit` takes, limited to the lengths it
+    keeps. The service checks the address (postcode by country, the service area), and the
+    view shows its refusal above the form with what was typed."""
+
+    AUTOCOMPLETE = {
+        "recipient_name": "name",
+        "recipient_company": "organization",
+        "recipient_phone": "tel",
+        "recipient_email": "email",
+        "address1": "address-line1",
+        "address2": "address-line2",
+        "city": "address-level2",
+        "province": "address-level1",
+        "postal_code": "postal-code",
+        "country": "country",
+    }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "recipient_%s")  # the order page has other forms
+        super().__init__(*args, **kwargs)
+        for name, limit in RECIPIENT_LIMITS.items():
+            attrs = {"class": "form-control form-control-sm", "autocomplete": self.AUTOCOMPLETE.get(name, "off")}
+            if name == "country":
+                attrs["style"] = "text-transform:uppercase"
+            self.fields[name] = forms.CharField(
+                label=capfirst(Order._meta.get_field(name).verbose_name),
+                max_length=limit,
+                required=name in REQUIRED,
+                widget=forms.TextInput(attrs=attrs),
+                help_text=_("Two letters, e.g. US or JP.") if name == "country" else "",
+            )
+
+    @classmethod
+    def for_order(cls, order: Order) -> "RecipientForm":
+        return cls(initial={name: getattr(order, name) for name in RECIPIENT_LIMITS})

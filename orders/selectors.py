@@ -3,8 +3,10 @@
 The list runs a fixed number of queries whatever the page size (a test pins it): one
 aggregate for the status tabs (which also gives the paginator its count), one for the
 page of orders with their store, warehouse and platform order, one for their lines.
+Which of a page's orders could be merged is worked out over those rows (`merge_groups`).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -15,6 +17,7 @@ from django.utils import timezone
 from distribution.models import Distributor
 from distribution.money import quantize
 
+from .actions.merge import merge_key
 from .models import IngestionError, Order, OrderEvent, OrderImport, OrderLine, OrderStatus, PlatformOrder, PullRun
 
 # The tabs, in the order of an order's life.
@@ -146,12 +149,32 @@ def mapping_wait(order: Order) -> MappingWait | None:
     return MappingWait(so_far=so_far, missing_skus=missing)
 
 
+def merge_groups(orders: Iterable[Order]) -> list[list[Order]]:
+    """The orders among `orders` (a page of the list) that could be merged with each
+    other, in groups of two or more (orders/actions/merge.py decides what they must
+    share); worked out over the rows already loaded, so no query."""
+    groups: dict[tuple, list[Order]] = {}
+    for order in orders:
+        key = merge_key(order)
+        if key is not None:
+            groups.setdefault(key, []).append(order)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+# The orders an order page links to (a split's parts, a merge's sources): little of each.
+_RELATED_FIELDS = ("id", "number", "status", "total_amount", "currency")
+
+
 def order_detail(*, distributor: Distributor, order_id: int) -> Order:
     from distribution.tenancy import get_for_tenant_or_404
 
-    queryset = Order.objects.select_related("store", "warehouse", "platform_order").prefetch_related(
+    queryset = Order.objects.select_related(
+        "store", "warehouse", "platform_order", "parent", "merged_into"
+    ).prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.select_related("item").order_by("id")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")),
+        Prefetch("children", queryset=Order.objects.only(*_RELATED_FIELDS, "parent_id").order_by("id")),
+        Prefetch("merged_from", queryset=Order.objects.only(*_RELATED_FIELDS, "merged_into_id").order_by("id")),
     )
     return get_for_tenant_or_404(queryset, distributor, pk=order_id)
 

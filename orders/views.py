@@ -1,7 +1,9 @@
-"""The Orders pages: the list (tabs, filters, search, bulk actions), the order page,
-the order file import (guide step 6) and [Sync now] for API stores."""
+"""The Orders pages: the list (tabs, filters, search, bulk actions), the order page and
+its operations (hold, split, merge, the recipient, cancel: guide step 7), the order file
+import (guide step 6) and [Sync now] for API stores."""
 
 import json
+import re
 import uuid
 
 from django.conf import settings
@@ -27,9 +29,24 @@ from finance.ledger import InsufficientFunds
 from stores.selectors import store_get, store_list
 
 from . import pull, selectors
-from .actions import orders_cancel, orders_pay, orders_pay_quote, pay_refusal
+from .actions import (
+    order_recipient_edit,
+    order_split,
+    orders_cancel,
+    orders_hold,
+    orders_merge,
+    orders_pay,
+    orders_pay_quote,
+    orders_release,
+    pay_refusal,
+    split_refusal,
+)
+from .actions.cancel import cancellable
+from .actions.hold import holdable
+from .actions.merge import MAX_ORDERS as MERGE_MAX
 from .actions.pay import PAY_LIMIT
-from .forms import OrderFilterForm, OrderImportForm, SyncNowForm
+from .actions.split import MAX_PARTS
+from .forms import OrderFilterForm, OrderImportForm, RecipientForm, SyncNowForm
 from .imports import format as orderfile
 from .imports import services as imports
 from .models import OrderImport, OrderStatus, PullRun
@@ -39,11 +56,16 @@ STATUS_BADGES = {
     OrderStatus.AWAITING_PAYMENT: "text-bg-info",
     OrderStatus.AWAITING_FUNDS: "text-bg-warning",
     OrderStatus.OUTSIDE_AREA: "text-bg-warning",
+    OrderStatus.CANCEL_REQUESTED: "text-bg-danger",
     OrderStatus.CANCELLED: "text-bg-secondary",
     OrderStatus.SUPERSEDED: "text-bg-secondary",
 }
 # The most orders one bulk action takes (one form post).
 BULK_LIMIT = 500
+
+
+def status_badge(status: str) -> str:
+    return STATUS_BADGES.get(status, "text-bg-success")
 
 
 class OrdersView(PortalView):
@@ -88,9 +110,16 @@ class OrderListView(OrdersView):
         labels = dict(OrderStatus.choices)
         for order in page.object_list:
             # Worked out here once, not by a chain of template conditions on every row.
-            order.badge = STATUS_BADGES.get(order.status, "text-bg-success")
+            order.badge = status_badge(order.status)
             order.status_label = labels.get(order.status, order.status)
             order.mapping_wait = selectors.mapping_wait(order)
+            order.merge_with, order.merge_group = 0, None
+        roles = self.role_context()
+        if roles["may_change"]:
+            # "Can be merged with N": the page's own rows, grouped in Python (no query per row).
+            for number, group in enumerate(selectors.merge_groups(page.object_list), start=1):
+                for order in group:
+                    order.merge_with, order.merge_group = len(group) - 1, number
         tabs = [(status, OrderStatus(status).label, counts[status]) for status in selectors.STATUS_TABS]
         return render(
             request,
@@ -103,7 +132,8 @@ class OrderListView(OrdersView):
                 "tabs": tabs,
                 "all_count": sum(counts.values()),
                 "has_stores": bool(stores),
-                **self.role_context(),
+                "merge_max": MERGE_MAX,
+                **roles,
             },
         )
 
@@ -121,15 +151,14 @@ class OrderListView(OrdersView):
             if not self.membership.may_pay:
                 raise PermissionDenied(_("Your role does not allow paying orders."))
             return redirect(f"{reverse('orders:pay')}?ids={','.join(str(order.pk) for order in orders[:PAY_LIMIT])}")
-        if action == "cancel":
-            try:
-                result = orders_cancel(actor=self.membership, orders=orders, reason=request.POST.get("reason", ""))
-            except ApplicationError as exc:
-                messages.error(request, str(exc))
-                return redirect(back)
-            _cancel_messages(request, result)
+        if action not in ORDER_ACTIONS:
+            messages.error(request, _("Choose an action."))
             return redirect(back)
-        messages.error(request, _("Choose an action."))
+        if not orders:
+            # Only ids of other distributors' orders (or of none): nothing of theirs is touched.
+            messages.error(request, _("Select at least one order."))
+            return redirect(back)
+        _act(request, self.membership, action, orders)
         return redirect(back)
 
 
@@ -214,33 +243,200 @@ def _cancel_messages(request, result) -> None:
         messages.warning(request, _("%(number)s was not cancelled: %(why)s.") % {"number": number, "why": why})
 
 
+def _report(request, result, *, done: str, refused: str) -> None:
+    """A BulkResult as messages: what was done, then each refused order with its reason."""
+    if result.done:
+        messages.success(request, done % {"numbers": ", ".join(result.done)})
+    for number, why in result.reasons:
+        messages.warning(request, refused % {"number": number, "why": why})
+
+
+# The operations the list's bulk form posts as `action`; the order page posts all but merge.
+ORDER_ACTIONS = ("cancel", "hold", "release", "merge")
+ORDER_PAGE_ACTIONS = ("cancel", "hold", "release")
+
+
+def _act(request, membership, action: str, orders) -> None:
+    """Run one operation on `orders` (already the member's own) and say what it did."""
+    try:
+        if action == "cancel":
+            result = orders_cancel(actor=membership, orders=orders, reason=request.POST.get("reason", ""))
+            _cancel_messages(request, result)
+        elif action == "hold":
+            result = orders_hold(actor=membership, orders=orders, reason=request.POST.get("hold_reason", ""))
+            _report(
+                request,
+                result,
+                done=_("Put on hold: %(numbers)s."),
+                refused=_("%(number)s was not put on hold: %(why)s."),
+            )
+        elif action == "release":
+            result = orders_release(actor=membership, orders=orders)
+            _report(
+                request,
+                result,
+                done=_("Released from hold: %(numbers)s."),
+                refused=_("%(number)s was not released: %(why)s."),
+            )
+        elif action == "merge":
+            merged = orders_merge(actor=membership, orders=orders)
+            messages.success(
+                request,
+                _("Merged %(numbers)s into %(number)s.")
+                % {"numbers": ", ".join(sorted(o.number for o in orders)), "number": merged.number},
+            )
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+
+
 class OrderDetailView(OrdersView):
+    """The order page: lines, recipient, costs, timeline, the orders it was split from or
+    merged with, and the operations its state allows (each calls its service)."""
+
     def get(self, request, order_id: int):
         order = selectors.order_detail(distributor=self.distributor, order_id=order_id)
+        return self._render(request, order)
+
+    def _render(self, request, order, *, recipient_form=None, status=200):
         raw = None
         if request.user.is_staff and order.platform_order_id:
             raw = json.dumps(order.platform_order.raw, indent=2, ensure_ascii=False, sort_keys=True)
         roles = self.role_context()
+        acts = roles["may_change"]
+        recipient_editable = acts and order.is_unpaid
         context = {
             "order": order,
+            "badge": status_badge(order.status),
             "raw": raw,
             "payable": roles["may_pay"] and not pay_refusal(order),
-            "cancellable": roles["may_change"] and (order.is_unpaid or order.status == OrderStatus.PAID),
+            "cancellable": acts and cancellable(order),
+            "holdable": acts and not order.is_held and holdable(order),
+            "releasable": acts and order.is_held,
+            "splittable": acts and split_refusal(order) is None,
+            "recipient_form": (recipient_form or RecipientForm.for_order(order)) if recipient_editable else None,
+            "recipient_open": recipient_form is not None,
             "mapping_wait": selectors.mapping_wait(order),
             **roles,
         }
-        return render(request, "orders/order_detail.html", context)
+        return render(request, "orders/order_detail.html", context, status=status)
 
     def post(self, request, order_id: int):
         order = selectors.order_detail(distributor=self.distributor, order_id=order_id)
-        if request.POST.get("action") == "cancel":
-            try:
-                result = orders_cancel(actor=self.membership, orders=[order], reason=request.POST.get("reason", ""))
-            except ApplicationError as exc:
-                messages.error(request, str(exc))
-            else:
-                _cancel_messages(request, result)
+        action = request.POST.get("action", "")
+        if action == "recipient":
+            return self._edit_recipient(request, order)
+        if action in ORDER_PAGE_ACTIONS:
+            _act(request, self.membership, action, [order])
+        else:
+            messages.error(request, _("Choose an action."))
         return redirect("orders:order_detail", order_id=order.pk)
+
+    def _edit_recipient(self, request, order):
+        form = RecipientForm(request.POST)
+        if form.is_valid():
+            try:
+                edited = order_recipient_edit(actor=self.membership, order=order, data=form.cleaned_data)
+            except ApplicationError as exc:
+                if not order.is_unpaid:
+                    # No form is offered for this order any more: the reason alone, on its page.
+                    messages.error(request, str(exc))
+                    return redirect("orders:order_detail", order_id=order.pk)
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("The recipient of %(number)s was saved.") % {"number": edited.number})
+                if edited.status == OrderStatus.OUTSIDE_AREA:
+                    messages.warning(
+                        request,
+                        _("%(number)s cannot be paid now: %(why)s.")
+                        % {"number": edited.number, "why": pay_refusal(edited)},
+                    )
+                return redirect("orders:order_detail", order_id=order.pk)
+        # Refused: the page again, the form open with what was typed and the reason above it.
+        return self._render(request, order, recipient_form=form, status=400)
+
+
+# --- splitting (guide step 7) ------------------------------------------------------------------
+
+# One quantity field per part and line: part<part number>_<line id>.
+PART_FIELD = re.compile(r"part([0-9]{1,2})_([0-9]{1,12})")
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
+
+
+def _posted_parts(post) -> tuple[int, dict[tuple[int, int], str]]:
+    """How many parts were posted, and {(part, line id): the text typed}."""
+    typed = {}
+    for name, value in post.items():
+        match = PART_FIELD.fullmatch(name)
+        if match:
+            typed[(int(match[1]), int(match[2]))] = value.strip()[:12]
+    return max((part for part, _line in typed), default=0), typed
+
+
+def _quantity(text: str):
+    # Empty is none of this line; anything but a whole number is passed on as typed, and
+    # order_split refuses it, naming the part.
+    if not text:
+        return 0
+    return int(text) if WHOLE_NUMBER.fullmatch(text) else text
+
+
+class OrderSplitView(OrdersView):
+    """[Split]: the order's lines with one quantity column per part (two to start, up to
+    MAX_PARTS); order_split checks that the parts add up line by line and makes them."""
+
+    def dispatch(self, request, *args, **kwargs):
+        membership = membership_for(request.user)
+        if membership is not None and not membership.may_change(Section.ORDERS):
+            # A form page for acting only: finance members read orders but change none.
+            raise PermissionDenied(_("Your role may read orders but not change them."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, order_id: int):
+        order = selectors.order_detail(distributor=self.distributor, order_id=order_id)
+        refusal = split_refusal(order)
+        if refusal:
+            messages.error(
+                request, _("Order %(number)s cannot be split: %(why)s.") % {"number": order.number, "why": refusal}
+            )
+            return redirect("orders:order_detail", order_id=order.pk)
+        # Everything starts in the first part; the person moves quantities to the others.
+        typed = {(1, line.pk): str(line.quantity) for line in order.lines.all()}
+        return self._render(request, order, parts=2, typed=typed)
+
+    def post(self, request, order_id: int):
+        order = selectors.order_detail(distributor=self.distributor, order_id=order_id)
+        count, typed = _posted_parts(request.POST)
+        lines = list(order.lines.all())
+        parts = [{line.pk: _quantity(typed.get((n, line.pk), "")) for line in lines} for n in range(1, count + 1)]
+        try:
+            children = order_split(actor=self.membership, order=order, parts=parts)
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+            return self._render(request, order, parts=count, typed=typed, status=400)
+        messages.success(
+            request,
+            _("Order %(number)s was split into %(numbers)s.")
+            % {"number": order.number, "numbers": ", ".join(child.number for child in children)},
+        )
+        return redirect("orders:order_detail", order_id=order.pk)
+
+    def _render(self, request, order, *, parts: int, typed: dict, status=200):
+        parts = min(max(parts, 2), MAX_PARTS)
+        rows = [
+            (line, [typed.get((n, line.pk), "0") or "0" for n in range(1, parts + 1)]) for line in order.lines.all()
+        ]
+        return render(
+            request,
+            "orders/split.html",
+            {
+                "order": order,
+                "rows": rows,
+                "parts": range(1, parts + 1),
+                "max_parts": MAX_PARTS,
+                **self.role_context(),
+            },
+            status=status,
+        )
 
 
 # --- paying (guide step 9) ---------------------------------------------------------------------

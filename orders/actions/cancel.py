@@ -33,6 +33,11 @@ from .common import BulkResult
 logger = logging.getLogger(__name__)
 
 
+def cancellable(order: Order) -> bool:
+    """Whether the portal may cancel `order` (or, at the warehouse, ask to): see the module doc."""
+    return order.is_unpaid or order.status in (OrderStatus.PAID, OrderStatus.AT_WAREHOUSE)
+
+
 def _release_stock(order: Order) -> None:
     quantities: dict[int, int] = {}
     for item_id, quantity in OrderLine.objects.filter(order=order, item__isnull=False).values_list(

@@ -15,7 +15,8 @@ from orders.models import Order, OrderStatus
 from .common import BulkResult, acting, clean_reason, own_locked
 
 
-def _holdable(order: Order) -> bool:
+def holdable(order: Order) -> bool:
+    """Whether `order` may be put on hold now: unpaid, or paid and not yet at the warehouse."""
     return order.is_unpaid or order.status == OrderStatus.PAID
 
 
@@ -28,7 +29,7 @@ def orders_hold(*, actor, orders, reason: str) -> BulkResult:
     for order in own_locked(actor, orders):
         if order.is_held:
             result.refuse(order.number, _("it is on hold already"))
-        elif not _holdable(order):
+        elif not holdable(order):
             result.refuse(
                 order.number,
                 _("it is %(status)s; only orders not yet at the warehouse are held")

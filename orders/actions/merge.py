@@ -50,11 +50,20 @@ RULES = (
 )
 
 
+def merge_key(order: Order) -> tuple | None:
+    """What `order` must share with every order it is merged with (RULES, read in turn),
+    or None when it can be merged with none now (paid, waiting for a mapping, on hold).
+    Orders with equal keys can be merged; reads only the order's own row, no query."""
+    if order.status not in SPLITTABLE or order.is_held:
+        return None
+    return tuple(read(order) for _label, read in RULES)
+
+
 def merge_refusal(orders: list[Order]) -> str | None:
     """Why these orders cannot be merged, naming the rule and the orders it fails for; or None."""
     if not MIN_ORDERS <= len(orders) <= MAX_ORDERS:
         return _("merge %(min)d to %(max)d orders at a time") % {"min": MIN_ORDERS, "max": MAX_ORDERS}
-    unfit = [o for o in orders if o.status not in SPLITTABLE or o.is_held]
+    unfit = [o for o in orders if merge_key(o) is None]
     if unfit:
         return _("only unpaid orders with every line mapped and not on hold are merged: %(numbers)s") % {
             "numbers": ", ".join(o.number for o in unfit)

@@ -1,4 +1,5 @@
-// Orders pages: select-all for bulk actions, confirming a cancel, and live progress for imports and syncs.
+// Orders pages: select-all for bulk actions, confirming a cancel, the bulk hold's reason,
+// selecting orders that can be merged, the split table, and live progress for imports and syncs.
 (function () {
   "use strict";
 
@@ -27,6 +28,118 @@
       event.preventDefault();
     }
   });
+  // A button with data-requires="<field name>" (bulk hold) submits only once that field is
+  // filled in; the browser's own bubble says so.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-requires]");
+    if (!button || !button.form) { return; }
+    var field = button.form.elements[button.getAttribute("data-requires")];
+    if (field && !field.value.trim()) {
+      event.preventDefault();
+      field.required = true;
+      field.reportValidity();
+      field.required = false;
+      field.focus();
+    }
+  });
+
+  // "Can be merged with N": selects that group's orders (at most data-merge-max), and only them.
+  document.querySelectorAll("[data-select-group]").forEach(function (badge) {
+    badge.addEventListener("click", function () {
+      var group = badge.getAttribute("data-select-group");
+      var most = Number(badge.getAttribute("data-merge-max")) || 20;
+      var chosen = 0;
+      document.querySelectorAll("input[name=order_ids]").forEach(function (box) {
+        var mine = box.getAttribute("data-merge-group") === group && chosen < most;
+        box.checked = mine;
+        if (mine) { chosen += 1; }
+        box.dispatchEvent(new Event("change"));
+      });
+    });
+  });
+
+  // The split page: one quantity column per part; each line shows what the parts hold
+  // against what was ordered, and the order is split only once every line adds up.
+  var split = document.querySelector("form[data-split]");
+  if (split) {
+    var maxParts = Number(split.getAttribute("data-max-parts")) || 20;
+    var partLabel = split.getAttribute("data-part-label") || "__n__";
+    var quantityLabel = split.getAttribute("data-quantity-label") || "";
+    var status = split.querySelector("[data-split-status]");
+    var submit = split.querySelector("[type=submit]");
+    var addPart = split.querySelector("[data-add-part]");
+    var removePart = split.querySelector("[data-remove-part]");
+    var partCount = function () { return split.querySelectorAll("thead th[data-part]").length; };
+    var value = function (input) {
+      var text = input.value.trim();
+      if (text === "") { return 0; }
+      return /^[0-9]+$/.test(text) ? Number(text) : NaN;
+    };
+    var check = function () {
+      var lines = true;
+      var parts = [];
+      for (var n = 0; n < partCount(); n += 1) { parts.push(0); }
+      split.querySelectorAll("tbody tr[data-line]").forEach(function (row) {
+        var given = 0;
+        row.querySelectorAll("input[name^=part]").forEach(function (input, index) {
+          var quantity = value(input);
+          given += quantity;
+          if (quantity > 0) { parts[index] += quantity; }
+        });
+        var ok = given === Number(row.getAttribute("data-quantity"));
+        row.querySelector("[data-given]").textContent = isNaN(given) ? "?" : String(given);
+        var cell = row.querySelector("[data-line-check]");
+        cell.classList.toggle("text-success", ok);
+        cell.classList.toggle("text-danger", !ok);
+        cell.classList.toggle("fw-semibold", !ok);
+        row.classList.toggle("table-danger", !ok);
+        lines = lines && ok;
+      });
+      var empty = parts.some(function (sum) { return sum === 0; });
+      split.querySelectorAll("thead th[data-part]").forEach(function (th, index) {
+        th.classList.toggle("text-danger", parts[index] === 0);
+      });
+      status.textContent = status.getAttribute(!lines ? "data-text-off" : empty ? "data-text-empty" : "data-text-ok");
+      status.classList.toggle("text-danger", !lines || empty);
+      status.classList.toggle("text-success", lines && !empty);
+      submit.disabled = !lines || empty;
+      addPart.disabled = partCount() >= maxParts;
+      removePart.disabled = partCount() <= 2;
+    };
+    addPart.addEventListener("click", function () {
+      var n = partCount() + 1;
+      if (n > maxParts) { return; }
+      var heads = split.querySelectorAll("thead th[data-part]");
+      var head = heads[heads.length - 1].cloneNode(false);
+      head.setAttribute("data-part", String(n));
+      head.textContent = partLabel.replace("__n__", String(n));
+      heads[heads.length - 1].after(head);
+      split.querySelectorAll("tbody tr[data-line]").forEach(function (row) {
+        var cells = row.querySelectorAll("td[data-part]");
+        var cell = cells[cells.length - 1].cloneNode(true);
+        var input = cell.querySelector("input");
+        cell.setAttribute("data-part", String(n));
+        input.name = "part" + n + "_" + row.getAttribute("data-line");
+        input.value = "0";
+        input.setAttribute("aria-label", quantityLabel + " " + n + " · " + row.getAttribute("data-code"));
+        cells[cells.length - 1].after(cell);
+      });
+      check();
+    });
+    removePart.addEventListener("click", function () {
+      if (partCount() <= 2) { return; }
+      var heads = split.querySelectorAll("thead th[data-part]");
+      heads[heads.length - 1].remove();
+      split.querySelectorAll("tbody tr[data-line]").forEach(function (row) {
+        var cells = row.querySelectorAll("td[data-part]");
+        cells[cells.length - 1].remove();
+      });
+      check();
+    });
+    split.addEventListener("input", check);
+    check();
+  }
+
   // Enter in a field marked data-no-enter (the bulk cancel reason) would submit the form's
   // first button (Pay selected), so it does nothing there.
   document.querySelectorAll("[data-no-enter]").forEach(function (field) {
