@@ -1,26 +1,32 @@
-"""Demo catalog: three warehouses, the user guide's product and 55 more.
+"""Demo catalog: three warehouses with their shipping methods and rate cards, the user
+guide's product and 55 more.
 
 Idempotent and deterministic: rows are found by their codes and created only when
 missing (a re-run never resets stock that demo orders may have reserved), and the
-generated products come from a fixed random seed. The document and image files are
+generated products come from a fixed random seed. Each method gets two rate cards: last
+year's (ended on 1 January) and this year's (in force, open-ended). The document and image files are
 made here in code (a one-page PDF, a small PNG), so the repository holds no binaries.
 """
 
 import random
 import struct
 import zlib
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from distribution.money import quantize
+
 from . import services
-from .models import Category, Document, Item, Product, Warehouse
+from .models import Category, Document, Item, Product, RateCard, ShippingMethod, Warehouse
 
 SEED = 2026
 WAREHOUSES = [
-    # code, name, country, sites, address, opening hours, handling fee (USD), number in the Item ID
+    # code, name, country, sites, address, opening hours, handling fee (USD), number in the Item ID,
+    # self-pickup fee (USD)
     (
         "US-CA",
         "Los Angeles warehouse",
@@ -30,6 +36,7 @@ WAREHOUSES = [
         "Mon–Fri 08:00–17:00 (PT)",
         "1.20",
         "01",
+        "2.00",
     ),
     (
         "DE-FRA",
@@ -40,6 +47,7 @@ WAREHOUSES = [
         "Mon–Fri 09:00–17:00 (CET)",
         "1.50",
         "02",
+        "2.50",
     ),
     (
         "JP-TYO",
@@ -50,6 +58,7 @@ WAREHOUSES = [
         "Mon–Sat 09:00–18:00 (JST)",
         "1.30",
         "03",
+        "1.80",
     ),
 ]
 GUIDE_PRODUCT = {
@@ -72,10 +81,11 @@ GUIDE_PRODUCT = {
     "cloud_drive_access_code": "SN28",
 }
 # The user guide's own example (step 4): the same product in the US and the JP warehouse.
+# Item ID, warehouse, price, stock, packed weight (g), packed length × width × height (cm).
 GUIDE_ITEMS = [
-    ("LS228800001-01-01", "US-CA", Decimal("12.80"), 240),
-    ("LS228800001-01-02", "DE-FRA", Decimal("13.40"), 120),
-    ("LS228800001-01-03", "JP-TYO", Decimal("13.10"), 180),
+    ("LS228800001-01-01", "US-CA", Decimal("12.80"), 240, 145, ("5.0", "5.0", "13.0")),
+    ("LS228800001-01-02", "DE-FRA", Decimal("13.40"), 120, 145, ("5.0", "5.0", "13.0")),
+    ("LS228800001-01-03", "JP-TYO", Decimal("13.10"), 180, 150, ("5.5", "5.5", "13.5")),
 ]
 CATALOG = {
     "Skin care": (
@@ -135,7 +145,7 @@ def png_bytes(rgb: tuple[int, int, int], size: int = 96) -> bytes:
 
 def _warehouses() -> dict[str, Warehouse]:
     result = {}
-    for code, name, country, sites, address, hours, fee, _number in WAREHOUSES:
+    for code, name, country, sites, address, hours, fee, _number, pickup_fee in WAREHOUSES:
         warehouse, _created = Warehouse.objects.get_or_create(
             code=code,
             defaults={
@@ -145,8 +155,11 @@ def _warehouses() -> dict[str, Warehouse]:
                 "address": address,
                 "opening_hours": hours,
                 "handling_fee": Decimal(fee),
+                "self_pickup_fee": Decimal(pickup_fee),
             },
         )
+        # Warehouses seeded before the self-pickup fee existed get it once.
+        Warehouse.objects.filter(pk=warehouse.pk, self_pickup_fee=0).update(self_pickup_fee=Decimal(pickup_fee))
         result[code] = warehouse
     return result
 
@@ -205,6 +218,235 @@ def _images(product: Product, colours: list[tuple[int, int, int]]) -> None:
         )
 
 
+# --- logistics ------------------------------------------------------------------------------------
+# Prices in USD (what the platform charges distributors, whatever the carrier bills the
+# warehouse), shaped like the carriers' 2026 retail tables. A zone is (name, country,
+# regions, postcode prefixes, price factor on the method's rows); a row is (up to g, first
+# g, first price, step g, step price, minimum charge).
+
+US_WEST = "CA,NV,AZ,OR,WA,UT,ID"
+US_ZONES = [
+    ("Zones 1–4 (West)", "US", US_WEST, "", "1.00"),
+    ("Zones 5–8 (rest of the contiguous US)", "US", "", "", "1.30"),
+]
+USPS_ZONES = [*US_ZONES, ("Alaska, Hawaii, Puerto Rico", "US", "AK,HI,PR", "", "1.85")]
+# Japanese postcodes: 1, 2 and 30–37 are Kanto (Tokyo, Kanagawa, Chiba, Saitama, Ibaraki,
+# Tochigi, Gunma); 00 and 04–09 Hokkaido; 80–89 Kyushu; 90 Okinawa.
+JP_ZONES = [
+    ("Kanto", "JP", "", "1,2,30,31,32,33,34,35,36,37", "1.00"),
+    ("Honshu and Shikoku", "JP", "", "", "1.12"),
+    ("Hokkaido", "JP", "", "00,04,05,06,07,08,09", "1.55"),
+    ("Kyushu", "JP", "", "80,81,82,83,84,85,86,87,88,89", "1.25"),
+    ("Okinawa", "JP", "", "90", "1.95"),
+]
+# The North Sea islands (Sylt, Föhr, Norderney, Borkum, Helgoland) cost more to reach.
+DE_ZONES = [
+    ("Germany", "DE", "", "", "1.00"),
+    ("North Sea islands", "DE", "", "25980,25938,26548,26757,27498", "1.60"),
+]
+EU_FACTORS = {"NL": "1.00", "BE": "1.00", "AT": "1.00", "FR": "1.05", "PL": "1.10", "IT": "1.15", "ES": "1.15"}
+DHL_INTL_ZONES = [
+    (country, country, "", "", factor) for country, factor in {**EU_FACTORS, "SE": "1.25", "GB": "1.45"}.items()
+]
+DPD_ZONES = [("DE", "DE", "", "", "1.00"), *((c, c, "", "", EU_FACTORS[c]) for c in ("NL", "BE", "AT", "FR"))]
+
+
+def _flat(*bands: tuple[int, str]) -> list[tuple]:
+    """Rows of one price per weight band (Japanese carriers price by size band)."""
+    return [(grams, grams, price, 0, "0", "0") for grams, price in bands]
+
+
+@dataclass(frozen=True)
+class DemoMethod:
+    code: str
+    carrier: str
+    service: str
+    countries: str
+    zones: list[tuple]
+    rows: list[tuple]
+    eta: tuple[int, int]
+    divisor: int = 5000
+    fuel: str = "0"
+    excluded: str = ""
+
+
+NOT_CONTIGUOUS = "US-AK,US-HI,US-PR"
+SHIPPING_METHODS = {
+    "US-CA": [
+        DemoMethod(
+            "USPS_GROUND_ADVANTAGE",
+            "USPS",
+            "Ground Advantage",
+            "US",
+            USPS_ZONES,
+            [(500, 100, "4.80", 100, "0.45", "4.80"), (5000, 500, "6.60", 500, "0.95", "0")]
+            + [(31500, 5000, "15.15", 500, "0.55", "0")],
+            eta=(2, 5),
+            divisor=6000,
+        ),
+        DemoMethod(
+            "UPS_GROUND",
+            "UPS",
+            "Ground",
+            "US",
+            US_ZONES,
+            [(5000, 500, "9.85", 500, "0.85", "9.85"), (68000, 5000, "17.50", 1000, "1.10", "0")],
+            eta=(1, 5),
+            fuel="16.25",
+            excluded=NOT_CONTIGUOUS,
+        ),
+        DemoMethod(
+            "FEDEX_HOME_DELIVERY",
+            "FedEx",
+            "Home Delivery",
+            "US",
+            US_ZONES,
+            [(5000, 500, "9.55", 500, "0.90", "9.55"), (68000, 5000, "17.65", 1000, "1.08", "0")],
+            eta=(1, 5),
+            fuel="16.75",
+            excluded=NOT_CONTIGUOUS,
+        ),
+    ],
+    "JP-TYO": [
+        DemoMethod(
+            "YAMATO_TAQBIN",
+            "Yamato Transport",
+            "TA-Q-BIN",
+            "JP",
+            JP_ZONES,
+            _flat((2000, "6.40"), (5000, "8.30"), (10000, "10.30"), (15000, "12.40"), (20000, "14.70")),
+            eta=(1, 2),
+            divisor=6000,
+        ),
+        DemoMethod(
+            "JAPANPOST_YUPACK",
+            "Japan Post",
+            "Yu-Pack",
+            "JP",
+            JP_ZONES,
+            _flat((2000, "6.10"), (5000, "7.90"), (10000, "9.90"), (15000, "11.90"), (25000, "15.60")),
+            eta=(1, 3),
+            divisor=6000,
+        ),
+        DemoMethod(
+            "SAGAWA_HIKYAKU",
+            "Sagawa Express",
+            "Hikyaku Express",
+            "JP",
+            JP_ZONES,
+            _flat((2000, "6.60"), (5000, "8.50"), (10000, "10.70"), (20000, "14.90"), (30000, "18.50")),
+            eta=(1, 2),
+            divisor=6000,
+        ),
+    ],
+    "DE-FRA": [
+        DemoMethod(
+            "DHL_PAKET",
+            "DHL",
+            "Paket",
+            "DE",
+            DE_ZONES,
+            _flat((2000, "5.20"), (5000, "6.40"), (10000, "9.10"), (31500, "13.90")),
+            eta=(1, 2),
+        ),
+        DemoMethod(
+            "DHL_PAKET_INTL",
+            "DHL",
+            "Paket International",
+            "FR,IT,ES,NL,BE,AT,PL,SE,GB",
+            DHL_INTL_ZONES,
+            [(31500, 1000, "14.50", 500, "0.75", "14.50")],
+            eta=(3, 6),
+            fuel="7.50",
+        ),
+        DemoMethod(
+            "DPD_CLASSIC",
+            "DPD",
+            "Classic",
+            "DE,FR,NL,BE,AT",
+            DPD_ZONES,
+            [(31500, 1000, "6.90", 500, "0.20", "6.90")],
+            eta=(1, 4),
+            divisor=6000,
+            fuel="5.00",
+        ),
+    ],
+}
+# Last year's card: the prices before this year's general rate increase.
+LAST_YEAR_FACTOR = Decimal("0.95")
+LAST_YEAR_FUEL_OFFSET = Decimal("1.50")
+
+
+def _zone_specs(zones: list[tuple], rows: list[tuple], factor: Decimal) -> list[services.ZoneSpec]:
+    def price(value: str, zone_factor: str) -> Decimal:
+        return quantize(Decimal(value) * Decimal(zone_factor) * factor, "USD")
+
+    return [
+        services.ZoneSpec(
+            name=name,
+            country=country,
+            regions=regions,
+            postcode_prefixes=prefixes,
+            rows=tuple(
+                services.RowSpec(
+                    max_grams=up_to,
+                    first_grams=first,
+                    first_price=price(first_price, zone_factor),
+                    step_grams=step,
+                    step_price=price(step_price, zone_factor),
+                    min_charge=price(minimum, zone_factor),
+                )
+                for up_to, first, first_price, step, step_price, minimum in rows
+            ),
+        )
+        for name, country, regions, prefixes, zone_factor in zones
+    ]
+
+
+def _rate_cards(method: ShippingMethod, demo: DemoMethod) -> None:
+    if method.rate_cards.exists():
+        return
+    this_year = timezone.make_aware(datetime(timezone.localdate().year, 1, 1))
+    last_year = this_year.replace(year=this_year.year - 1)
+    fuel = Decimal(demo.fuel)
+    services.rate_card_create(
+        method=method,
+        currency="USD",
+        fuel_surcharge_percent=max(fuel - LAST_YEAR_FUEL_OFFSET, Decimal(0)),
+        effective_from=last_year,
+        effective_to=this_year,
+        zones=_zone_specs(demo.zones, demo.rows, LAST_YEAR_FACTOR),
+        note="Demo: last year's prices",
+    )
+    services.rate_card_create(
+        method=method,
+        currency="USD",
+        fuel_surcharge_percent=fuel,
+        effective_from=this_year,
+        zones=_zone_specs(demo.zones, demo.rows, Decimal(1)),
+        note="Demo: this year's prices",
+    )
+
+
+def _shipping(warehouses: dict[str, Warehouse]) -> None:
+    for code, methods in SHIPPING_METHODS.items():
+        for demo in methods:
+            method, _created = ShippingMethod.objects.get_or_create(
+                warehouse=warehouses[code],
+                code=demo.code,
+                defaults={
+                    "carrier": demo.carrier,
+                    "service": demo.service,
+                    "countries": demo.countries,
+                    "excluded_regions": demo.excluded,
+                    "eta_min_days": demo.eta[0],
+                    "eta_max_days": demo.eta[1],
+                    "volumetric_divisor": demo.divisor,
+                },
+            )
+            _rate_cards(method, demo)
+
+
 def _generated_products(rng: random.Random) -> list[dict]:
     categories = list(CATALOG.items())
     products = []
@@ -235,10 +477,10 @@ def seed(stdout) -> None:
     rng = random.Random(SEED)
     today = timezone.localdate()
     warehouses = _warehouses()
-    numbers = {code: number for code, *_rest, number in WAREHOUSES}
+    numbers = {code: number for code, *_rest, number, _pickup_fee in WAREHOUSES}
 
     guide = _product(GUIDE_PRODUCT)
-    for item_id, code, price, stock in GUIDE_ITEMS:
+    for item_id, code, price, stock, grams, (length, width, height) in GUIDE_ITEMS:
         _item(
             guide,
             item_id,
@@ -247,7 +489,13 @@ def seed(stdout) -> None:
             stock,
             barcode=f"880{item_id[-2:]}2288000010",
             variant_attributes={"volume": "30 ml"},
+            weight_grams=grams,
         )
+        # Set once (items seeded before dimensions existed get them too); staff edits stay.
+        Item.objects.filter(item_id=item_id, length_cm__isnull=True, width_cm__isnull=True).update(
+            length_cm=Decimal(length), width_cm=Decimal(width), height_cm=Decimal(height)
+        )
+    _shipping(warehouses)
     _document(guide, Document.Type.CERTIFICATE, "Cosmetic product safety certificate", today + timedelta(days=365))
     _document(guide, Document.Type.TEST_REPORT, "Heavy metals test report", today + timedelta(days=20))
     _document(guide, Document.Type.MSDS, "Material safety data sheet")
@@ -289,5 +537,6 @@ def seed(stdout) -> None:
 
     stdout.write(
         f"Catalog: {Warehouse.objects.count()} warehouses, {Product.objects.count()} products, "
-        f"{Item.objects.count()} items (guide example: LS228800001-01-01 in US-CA, LS228800001-01-03 in JP-TYO)."
+        f"{Item.objects.count()} items (guide example: LS228800001-01-01 in US-CA, LS228800001-01-03 in JP-TYO), "
+        f"{ShippingMethod.objects.count()} shipping methods, {RateCard.objects.count()} rate cards."
     )

@@ -1,7 +1,17 @@
+from datetime import timedelta
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from distribution.money import CURRENCY_CHOICES, DEFAULT_CURRENCY
+
+from .models import ShippingMethod
 from .selectors import ProductFilters
+
+# A card set to start "now" is typed a minute or two before it is saved.
+START_GRACE = timedelta(minutes=10)
 
 
 class ProductFilterForm(forms.Form):
@@ -36,3 +46,38 @@ class ProductFilterForm(forms.Form):
     @property
     def is_filtered(self) -> bool:
         return any(self.data.get(name) for name in self.fields)
+
+
+def validate_new_card_start(value) -> None:
+    """A new card starts now or later: the cards that were in force are history, and a
+    quote (or an order priced) at a past moment must keep the answer it had."""
+    if value is not None and value < timezone.now() - START_GRACE:
+        raise ValidationError(_("A new rate card cannot start in the past; choose now or a later moment."))
+
+
+class RateCardImportForm(forms.Form):
+    """The import page: the new card's method and terms, and its zones and rows as a file."""
+
+    method = forms.ModelChoiceField(
+        label=_("Shipping method"),
+        queryset=ShippingMethod.objects.select_related("warehouse").order_by("warehouse__code", "carrier", "service"),
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, initial=DEFAULT_CURRENCY)
+    fuel_surcharge_percent = forms.DecimalField(
+        label=_("Fuel surcharge (%)"), min_value=0, max_value=100, max_digits=5, decimal_places=2, initial=0
+    )
+    effective_from = forms.DateTimeField(
+        label=_("Effective from"),
+        validators=[validate_new_card_start],
+        help_text=_("E.g. 2027-01-01 00:00 (the site's time zone)."),
+    )
+    effective_to = forms.DateTimeField(label=_("Effective until"), required=False, help_text=_("Optional."))
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+    file = forms.FileField(label=_("Rate card file"), help_text=_("xlsx (or CSV) in the template's columns."))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("effective_from"), data.get("effective_to")
+        if start and end and end <= start:
+            self.add_error("effective_to", _("A rate card must end after it starts."))
+        return data

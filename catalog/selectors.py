@@ -1,15 +1,28 @@
-"""Reads of the catalog for the portal.
+"""Reads of the catalog: for the portal, and the logistics data freight quotes read.
 
 Distributors see only active products, and of those only active items in active
 warehouses. Every list here runs a fixed number of queries whatever the number of
 rows (the tests pin it): one for the page, one for its items, one for its images.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from .models import Category, Document, Item, Product, ProductImage, Warehouse
+from .models import (
+    Category,
+    Document,
+    Item,
+    Product,
+    ProductImage,
+    RateCard,
+    RateRow,
+    RateZone,
+    ShippingMethod,
+    Warehouse,
+)
 
 
 @dataclass(frozen=True)
@@ -110,3 +123,37 @@ def document_queryset() -> QuerySet[Document]:
 
 def product_image_queryset() -> QuerySet[ProductImage]:
     return ProductImage.objects.filter(product__is_active=True).select_related("product")
+
+
+def shipping_methods_by_warehouse(warehouse_ids: Iterable[int]) -> dict[int, list[ShippingMethod]]:
+    """The active shipping methods of each warehouse, in one query."""
+    methods: dict[int, list[ShippingMethod]] = {}
+    queryset = ShippingMethod.objects.filter(warehouse_id__in=set(warehouse_ids), is_active=True)
+    for method in queryset.select_related("warehouse").order_by("carrier", "service", "id"):
+        methods.setdefault(method.warehouse_id, []).append(method)
+    return methods
+
+
+def rate_cards_in_force(method_ids: Iterable[int], at: datetime) -> dict[int, RateCard]:
+    """The rate card in force at `at` for each method that has one, with its zones and
+    their weight rows: three queries whatever the number of methods.
+
+    A card is in force while `effective_from <= at < effective_to` (no end: open). Where
+    two cards of a method both hold `at`, the one that started later wins, so a new
+    version takes over at its start without the old one's end being edited.
+    """
+    method_ids = set(method_ids)
+    if not method_ids:
+        return {}
+    rows = Prefetch("rows", queryset=RateRow.objects.order_by("max_grams"))
+    zones = Prefetch("zones", queryset=RateZone.objects.order_by("id").prefetch_related(rows))
+    cards = (
+        RateCard.objects.in_force(at)
+        .filter(method_id__in=method_ids)
+        .order_by("method_id", "-effective_from")
+        .prefetch_related(zones)
+    )
+    chosen: dict[int, RateCard] = {}
+    for card in cards:
+        chosen.setdefault(card.method_id, card)
+    return chosen

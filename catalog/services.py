@@ -1,4 +1,5 @@
-"""Writes on the catalog: stock movements, items saved by staff, documents and images.
+"""Writes on the catalog: stock movements, items saved by staff, documents and images,
+and rate cards (a new version, from the admin, an xlsx import or the demo).
 
 Stock moves only here. Orders reserve at payment, release at cancel and consume at
 shipment; each call locks the items it touches (in primary-key order, so two
@@ -10,15 +11,20 @@ the same reference moves stock once.
 the human Item ID string.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from distribution.errors import ApplicationError
 
-from .models import Document, Item, Product, ProductImage, StockMovement
+from .models import Document, Item, Product, ProductImage, RateCard, RateRow, RateZone, ShippingMethod, StockMovement
+from .shipping import zone_overlaps
 
 Kind = StockMovement.Kind
 
@@ -268,3 +274,181 @@ def product_image_add(*, product: Product, file, alt_text: str = "", position: i
         raise ApplicationError(" ".join(exc.messages), extra={"errors": exc.message_dict}) from None
     image.save()
     return image
+
+
+# --- rate cards -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """One weight row of a new card; `number` is the file's row, for messages (0: none)."""
+
+    max_grams: int
+    first_grams: int
+    first_price: Decimal
+    step_grams: int = 0
+    step_price: Decimal = Decimal(0)
+    min_charge: Decimal = Decimal(0)
+    number: int = 0
+
+
+@dataclass(frozen=True)
+class ZoneSpec:
+    name: str
+    country: str
+    regions: str = ""
+    postcode_prefixes: str = ""
+    rows: tuple[RowSpec, ...] = ()
+    number: int = 0  # the zone's first row in the file
+
+
+RowError = tuple[int, str]  # (the file's row number, what is wrong)
+
+
+def _messages(exc: ValidationError, model) -> str:
+    parts = []
+    for name, messages in exc.message_dict.items():
+        label = "" if name == "__all__" else f"{model._meta.get_field(name).verbose_name}: "
+        parts.extend(f"{label}{message}" for message in messages)
+    return " ".join(parts)
+
+
+def _built(currency: str, zones: Sequence[ZoneSpec]) -> tuple[list[tuple[RateZone, list[RateRow]]], list[RowError]]:
+    """Unsaved zones and rows, each validated like a form (prices rounded to the currency)."""
+    card = RateCard(currency=currency)
+    built, errors = [], []
+    for spec in zones:
+        zone = RateZone(
+            card=card,
+            name=spec.name.strip(),
+            country=spec.country,
+            regions=spec.regions,
+            postcode_prefixes=spec.postcode_prefixes,
+        )
+        try:
+            zone.full_clean(exclude=["card"], validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            errors.append(
+                (spec.number, _("Zone “%(zone)s”: %(why)s") % {"zone": spec.name, "why": _messages(exc, RateZone)})
+            )
+        rows = []
+        for row_spec in spec.rows:
+            row = RateRow(
+                zone=zone,
+                max_grams=row_spec.max_grams,
+                first_grams=row_spec.first_grams,
+                first_price=row_spec.first_price,
+                step_grams=row_spec.step_grams,
+                step_price=row_spec.step_price,
+                min_charge=row_spec.min_charge,
+            )
+            try:
+                row.full_clean(exclude=["zone"], validate_unique=False, validate_constraints=False)
+            except ValidationError as exc:
+                errors.append((row_spec.number, _messages(exc, RateRow)))
+            rows.append(row)
+        built.append((zone, rows))
+    return built, errors
+
+
+def _card_rule_errors(zones: Sequence[ZoneSpec], built: list[tuple[RateZone, list[RateRow]]]) -> list[RowError]:
+    """What no single row shows: a zone without rows, a name or a weight twice, overlapping zones."""
+    errors: list[RowError] = []
+    if not zones:
+        errors.append((0, _("A rate card needs at least one zone with weight rows.")))
+    seen_names: dict[str, int] = {}
+    for spec in zones:
+        key = spec.name.strip().casefold()
+        if key in seen_names:
+            errors.append((spec.number, _("The zone “%(zone)s” is given twice.") % {"zone": spec.name}))
+        seen_names.setdefault(key, spec.number)
+        if not spec.rows:
+            errors.append((spec.number, _("The zone “%(zone)s” has no weight rows.") % {"zone": spec.name}))
+        first_row: dict[int, int] = {}
+        for row in spec.rows:
+            if row.max_grams in first_row:
+                errors.append(
+                    (
+                        row.number,
+                        _("The zone “%(zone)s” has two rows up to %(grams)s g (rows %(first)s and %(second)s).")
+                        % {
+                            "zone": spec.name,
+                            "grams": row.max_grams,
+                            "first": first_row[row.max_grams],
+                            "second": row.number,
+                        },
+                    )
+                )
+            first_row.setdefault(row.max_grams, row.number)
+    for index, problem in zone_overlaps([zone for zone, _rows in built]):
+        errors.append((zones[index].number, problem))
+    return errors
+
+
+def _validated(currency: str, zones: Sequence[ZoneSpec]) -> tuple[list[tuple[RateZone, list[RateRow]]], list[RowError]]:
+    built, errors = _built(currency, zones)
+    return built, sorted(errors + _card_rule_errors(zones, built), key=lambda error: error[0])
+
+
+def rate_card_check(*, currency: str, zones: Sequence[ZoneSpec]) -> list[RowError]:
+    """Every reason the zones and rows cannot make a card, by row number (0: the card as a whole)."""
+    return _validated(currency, zones)[1]
+
+
+@transaction.atomic
+def rate_card_save(*, card: RateCard, actor=None) -> RateCard:
+    """Save a card; a new one gets its method's next version number (the method's row is
+    locked meanwhile, so two staff saving at once get two numbers)."""
+    if card.pk is None:
+        ShippingMethod.objects.select_for_update().filter(pk=card.method_id).first()
+        latest = RateCard.objects.filter(method_id=card.method_id).aggregate(latest=Max("version"))["latest"]
+        card.version = (latest or 0) + 1
+        card.created_by = card.created_by or actor
+    try:
+        card.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError(_messages(exc, RateCard), extra={"errors": exc.message_dict}) from None
+    card.save()
+    return card
+
+
+@transaction.atomic
+def rate_card_create(
+    *,
+    method: ShippingMethod,
+    currency: str,
+    effective_from: datetime,
+    zones: Sequence[ZoneSpec],
+    fuel_surcharge_percent: Decimal = Decimal(0),
+    effective_to: datetime | None = None,
+    note: str = "",
+    actor=None,
+) -> RateCard:
+    """A new version of `method`'s prices with its zones and rows, whole or not at all.
+
+    Raises ApplicationError listing every problem (`extra["errors"]`: (row, reason)).
+    """
+    built, errors = _validated(currency, zones)
+    if errors:
+        raise ApplicationError(" ".join(reason for _number, reason in errors[:5]), extra={"errors": errors})
+    card = rate_card_save(
+        card=RateCard(
+            method=method,
+            currency=currency,
+            fuel_surcharge_percent=fuel_surcharge_percent,
+            effective_from=effective_from,
+            effective_to=effective_to,
+            note=note.strip(),
+        ),
+        actor=actor,
+    )
+    for zone, _rows in built:
+        zone.card = card
+    RateZone.objects.bulk_create([zone for zone, _rows in built])
+    rows = []
+    for zone, zone_rows in built:
+        for row in zone_rows:
+            row.zone = zone
+            rows.append(row)
+    RateRow.objects.bulk_create(rows)
+    return card

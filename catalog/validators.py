@@ -29,6 +29,9 @@ ITEM_ID_RULE = _(
 PRODUCT_CODE_PATTERN = r"^[A-Z0-9]{3,32}$"
 WAREHOUSE_CODE_PATTERN = r"^[A-Z]{2}-[A-Z0-9]{2,10}$"
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+REGION_PATTERN = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+SUBDIVISION_PATTERN = re.compile(r"^[A-Z0-9]{1,3}$")
+POSTCODE_PREFIX_PATTERN = re.compile(r"^[A-Z0-9]{1,10}$")
 
 validate_item_id = RegexValidator(
     ITEM_ID_PATTERN,
@@ -63,26 +66,97 @@ def image_max_bytes() -> int:
     return int(getattr(settings, "CATALOG_IMAGE_MAX_BYTES", DEFAULT_IMAGE_MAX_BYTES))
 
 
-def normalise_sites(value) -> str:
-    """'us, jp ,US' -> 'US,JP'. Raises ValidationError for anything not a country code."""
-    if isinstance(value, list | tuple):
-        parts = list(value)
-    else:
-        parts = str(value or "").replace(";", ",").replace(" ", ",").split(",")
+def split_codes(value) -> list[str]:
+    """'us, jp ;US' -> ['US', 'JP']: codes separated by commas, semicolons or blanks, upper-cased, once each."""
+    parts = (
+        list(value)
+        if isinstance(value, list | tuple)
+        else str(value or "").replace(";", ",").replace(" ", ",").split(",")
+    )
     codes: list[str] = []
     for part in parts:
         code = str(part).strip().upper()
-        if not code:
-            continue
-        if not COUNTRY_PATTERN.match(code):
-            raise ValidationError(
-                _("“%(code)s” is not a country code. List sites as two-letter codes, e.g. US,CA."),
-                code="invalid_site",
-                params={"code": part},
-            )
-        if code not in codes:
+        if code and code not in codes:
             codes.append(code)
+    return codes
+
+
+def _checked_codes(value, pattern: re.Pattern, message, code: str) -> str:
+    codes = split_codes(value)
+    for item in codes:
+        if not pattern.match(item):
+            raise ValidationError(message, code=code, params={"code": item})
     return ",".join(codes)
+
+
+def normalise_sites(value) -> str:
+    """'us, jp ,US' -> 'US,JP'. Raises ValidationError for anything not a country code."""
+    return _checked_codes(
+        value,
+        COUNTRY_PATTERN,
+        _("“%(code)s” is not a country code. List sites as two-letter codes, e.g. US,CA."),
+        "invalid_site",
+    )
+
+
+def normalise_countries(value) -> str:
+    """'us, ca' -> 'US,CA'; the countries a shipping method serves."""
+    return _checked_codes(
+        value,
+        COUNTRY_PATTERN,
+        _("“%(code)s” is not a country code. List countries as two-letter codes, e.g. US,CA."),
+        "invalid_country",
+    )
+
+
+def normalise_regions(value) -> str:
+    """'us-hi, US-AK' -> 'US-HI,US-AK': ISO 3166-2 codes, country included (a method's exclusions)."""
+    return _checked_codes(
+        value,
+        REGION_PATTERN,
+        _("“%(code)s” is not a region code. Write the country and the region, e.g. US-HI or JP-47."),
+        "invalid_region",
+    )
+
+
+def region_code(value, country: str) -> str:
+    """A region of `country` as stored on a zone: 'US-ca' and 'ca' are both 'CA'."""
+    code = str(value or "").strip().upper()
+    prefix = f"{str(country or '').strip().upper()}-"
+    return code[len(prefix) :] if prefix != "-" and code.startswith(prefix) else code
+
+
+def normalise_subdivisions(value, country: str) -> str:
+    """'ca, US-or' -> 'CA,OR' for a zone in the US: the regions of the zone's own country."""
+    codes = [region_code(code, country) for code in split_codes(value)]
+    return _checked_codes(
+        codes,
+        SUBDIVISION_PATTERN,
+        _("“%(code)s” is not a region code of the zone's country, e.g. CA or HI for the US, 47 for Okinawa."),
+        "invalid_subdivision",
+    )
+
+
+def postcode_key(value) -> str:
+    """A postcode as prefixes are compared: upper case, without blanks and dashes (100-0001 -> 1000001)."""
+    return "".join(char for char in str(value or "").upper() if char.isalnum())
+
+
+def normalise_postcode_prefixes(value) -> str:
+    """'100-, 27498' -> '100,27498': postcode beginnings, compared without blanks and dashes."""
+    return _checked_codes(
+        [key for key in (postcode_key(code) for code in split_codes(value)) if key],
+        POSTCODE_PREFIX_PATTERN,
+        _("“%(code)s” is not the beginning of a postcode (letters and digits, at most 10)."),
+        "invalid_postcode_prefix",
+    )
+
+
+validate_service_code = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9_.-]{0,39}$",
+    _("A service code is up to 40 capital letters, digits, dots, dashes or underscores, e.g. USPS_GA."),
+    code="invalid_service_code",
+)
 
 
 def _extension(name: str) -> str:

@@ -1,12 +1,25 @@
 """Factories for the catalog."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from catalog.demo import pdf_bytes, png_bytes
-from catalog.models import Category, Document, Item, Product, ProductImage, Warehouse
+from catalog.models import (
+    Category,
+    Document,
+    Item,
+    Product,
+    ProductImage,
+    RateCard,
+    RateRow,
+    RateZone,
+    ShippingMethod,
+    Warehouse,
+)
 
 
 class WarehouseFactory(factory.django.DjangoModelFactory):
@@ -84,6 +97,55 @@ class ProductImageFactory(factory.django.DjangoModelFactory):
     alt_text = "Photo"
 
 
+class ShippingMethodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShippingMethod
+
+    warehouse = factory.SubFactory(WarehouseFactory)
+    carrier = "UPS"
+    service = factory.Sequence(lambda n: f"Ground {n}")
+    code = factory.Sequence(lambda n: f"SERVICE_{n}")
+    countries = "US"
+    eta_min_days = 1
+    eta_max_days = 5
+    volumetric_divisor = 5000
+
+
+class RateCardFactory(factory.django.DjangoModelFactory):
+    """A card in force since a month ago, open-ended."""
+
+    class Meta:
+        model = RateCard
+
+    method = factory.SubFactory(ShippingMethodFactory)
+    version = factory.Sequence(lambda n: n + 1)
+    currency = "USD"
+    effective_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=30))
+
+
+class RateZoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RateZone
+
+    card = factory.SubFactory(RateCardFactory)
+    name = factory.Sequence(lambda n: f"Zone {n}")
+    country = "US"
+
+
+class RateRowFactory(factory.django.DjangoModelFactory):
+    """Up to 30 kg: the first 500 g 5.00, each further 500 g 1.00."""
+
+    class Meta:
+        model = RateRow
+
+    zone = factory.SubFactory(RateZoneFactory)
+    max_grams = 30000
+    first_grams = 500
+    first_price = Decimal("5.00")
+    step_grams = 500
+    step_price = Decimal("1.00")
+
+
 FACTORIES = {
     Warehouse: WarehouseFactory,
     Category: CategoryFactory,
@@ -91,4 +153,8 @@ FACTORIES = {
     Item: ItemFactory,
     Document: DocumentFactory,
     ProductImage: ProductImageFactory,
+    ShippingMethod: ShippingMethodFactory,
+    RateCard: RateCardFactory,
+    RateZone: RateZoneFactory,
+    RateRow: RateRowFactory,
 }
