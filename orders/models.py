@@ -162,6 +162,18 @@ class Order(models.Model):
         _("logistics"), max_length=16, choices=Logistics.choices, default=Logistics.DROPSHIPPING
     )
     shipping_method = models.CharField(_("shipping method"), max_length=100, blank=True)
+    # The warehouse's method a dropshipping order ships by (orders/actions/logistics.py):
+    # its freight is in shipping_amount, billed on chargeable_grams.
+    chosen_method = models.ForeignKey(
+        "catalog.ShippingMethod",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        null=True,
+        blank=True,
+        verbose_name=_("shipping method"),
+        db_index=False,
+    )
+    chargeable_grams = models.PositiveIntegerField(_("chargeable weight (g)"), null=True, blank=True)
     pickup_code = models.CharField(_("pickup code"), max_length=16, blank=True)
 
     recipient_name = models.CharField(_("recipient"), max_length=200, blank=True)

@@ -7,6 +7,7 @@ order's timeline); the portal offers only the actions the order's state allows.
 from .cancel import orders_cancel
 from .common import BulkResult
 from .hold import orders_hold, orders_release
+from .logistics import orders_logistics_choose
 from .merge import merge_refusal, orders_merge
 from .pay import PayQuote, PayResult, orders_autopay, orders_pay, orders_pay_quote, pay_refusal
 from .recipient import order_recipient_edit
@@ -22,6 +23,7 @@ __all__ = [
     "orders_autopay",
     "orders_cancel",
     "orders_hold",
+    "orders_logistics_choose",
     "orders_merge",
     "orders_release",
     "orders_pay",

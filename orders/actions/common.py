@@ -36,7 +36,10 @@ def own_locked(actor: Membership, orders: Iterable[Order]) -> list[Order]:
     is not found."""
     pks = sorted({order.pk for order in orders})
     locked = list(
-        Order.objects.select_for_update().filter(pk__in=pks, distributor_id=actor.distributor_id).order_by("pk")
+        Order.objects.select_for_update(of=("self",))
+        .select_related("warehouse")
+        .filter(pk__in=pks, distributor_id=actor.distributor_id)
+        .order_by("pk")
     )
     if len(locked) != len(pks):
         raise ApplicationError(_("Not found."))

@@ -36,15 +36,26 @@ from finance import services as finance
 from finance.ledger import InsufficientFunds
 from finance.models import Transaction
 
-from ..models import PAYABLE_STATUSES, Order, OrderStatus
+from ..models import PAYABLE_STATUSES, Logistics, Order, OrderStatus
 from ..state import ORDER_MACHINE
 
 # The most orders one payment takes (one confirm page, one ledger transaction).
 PAY_LIMIT = 1000
 
 
-def pay_refusal(order: Order) -> str | None:
-    """Why `order` cannot be paid now, or None. (`order.warehouse` should be loaded.)"""
+def warehouses_shipping(orders) -> set[int]:
+    """The warehouses among the orders' that offer a shipping method (one query)."""
+    from catalog.models import ShippingMethod
+
+    ids = {order.warehouse_id for order in orders if order.warehouse_id}
+    return set(
+        ShippingMethod.objects.filter(warehouse_id__in=ids, is_active=True).values_list("warehouse_id", flat=True)
+    )
+
+
+def pay_refusal(order: Order, shipping: set[int] | None = None) -> str | None:
+    """Why `order` cannot be paid now, or None. (`order.warehouse` should be loaded;
+    `shipping` is `warehouses_shipping` of the orders at hand, read here when not given.)"""
     if order.status == OrderStatus.PENDING_MAPPING:
         return _("it waits for a mapping of %(skus)s") % {"skus": ", ".join(order.missing_skus) or "?"}
     if order.status == OrderStatus.OUTSIDE_AREA or (order.warehouse_id and not order.warehouse.serves(order.country)):
@@ -64,6 +75,11 @@ def pay_refusal(order: Order) -> str | None:
         return _("its cost is in %(currency)s; orders are paid in USD") % {"currency": order.currency}
     if order.total_amount <= 0:
         return _("its cost is not known yet")
+    if order.logistics == Logistics.DROPSHIPPING and order.chosen_method_id is None:
+        if shipping is None:
+            shipping = warehouses_shipping([order])
+        if order.warehouse_id in shipping:
+            return _("no shipping method serves its address: correct the address or choose self-pickup")
     return None
 
 
@@ -88,10 +104,11 @@ class PayQuote:
 def orders_pay_quote(*, actor: Membership, orders: Sequence[Order]) -> PayQuote:
     """Each order's cost, the total, and the balance before and after: nothing is written."""
     quote = PayQuote(balance=finance_selectors.balance_available(distributor=actor.distributor))
+    shipping = warehouses_shipping(orders)
     for order in orders:
         if order.distributor_id != actor.distributor_id:
             raise ApplicationError(_("Not found."))
-        refusal = pay_refusal(order)
+        refusal = pay_refusal(order, shipping)
         if refusal:
             quote.refused.append((order, refusal))
         else:
@@ -165,8 +182,9 @@ def orders_pay(
             return replay
         result = PayResult()
         payable = []
+        shipping = warehouses_shipping(locked)
         for order in locked:
-            refusal = pay_refusal(order)
+            refusal = pay_refusal(order, shipping)
             if refusal:
                 result.refused.append((order.number, refusal))
             else:
@@ -228,8 +246,9 @@ def orders_autopay(*, distributor) -> PayResult:
     )
     balance = finance_selectors.balance_available(distributor=distributor)
     fits, waits = [], []
+    shipping = warehouses_shipping(candidates)
     for order in candidates:
-        if pay_refusal(order):
+        if pay_refusal(order, shipping):
             continue
         if order.total_amount <= balance:
             fits.append(order)

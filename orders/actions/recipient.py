@@ -3,7 +3,8 @@
 The new address is checked as a pulled one is: the postcode by its country
 (orders/postcodes.py; a bad one is refused, naming the rule), then the warehouse's
 service area, which moves the order into or out of "address outside service area".
-A fixed address clears the order's address problem; the order is priced again.
+A fixed address clears the order's address problem; the freight is quoted again for
+the new address (the same method if it still serves it, else the cheapest that does).
 """
 
 from django.db import transaction
@@ -15,7 +16,7 @@ from orders import events
 from orders.ingest.changes import area_recheck
 from orders.models import Order
 from orders.postcodes import PostcodeError, postcode_normalise
-from orders.pricing import order_costs
+from orders.pricing import logistics_reprice
 
 from .common import acting, own_locked
 
@@ -69,10 +70,8 @@ def order_recipient_edit(*, actor, order: Order, data: dict) -> Order:
     for name, value in values.items():
         setattr(locked, name, value)
     locked.address_problem = ""
-    lines = list(locked.lines.select_related("item"))
-    if locked.warehouse_id and not locked.missing_skus:
-        for name, value in order_costs(locked.warehouse, lines, []).items():
-            setattr(locked, name, value)
+    lines = list(locked.lines.select_related("item__product"))
+    logistics_reprice(locked, lines)  # the freight follows the address
     locked.save()
     events.note(locked, _("Recipient corrected in the portal."), actor=actor.user, data={"changed": changed})
     area_recheck(locked, actor=actor.user)

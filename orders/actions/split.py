@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from distribution.errors import ApplicationError
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus
-from orders.pricing import order_costs
+from orders.pricing import logistics_reprice, order_costs
 from orders.state import ORDER_MACHINE, order_transition
 
 from .common import acting, own_locked
@@ -32,6 +32,7 @@ KEPT_FIELDS = (
     "warehouse_id",
     "logistics",
     "shipping_method",
+    "chosen_method_id",
     "recipient_name",
     "recipient_company",
     "recipient_phone",
@@ -118,7 +119,7 @@ def order_split(*, actor, order: Order, parts: Sequence[Mapping[int, int]]) -> l
     if refusal:
         why = {"number": parent.number, "why": refusal}
         raise ApplicationError(_("Order %(number)s cannot be split: %(why)s.") % why)
-    lines = list(parent.lines.select_related("item").order_by("pk"))
+    lines = list(parent.lines.select_related("item__product").order_by("pk"))
     cleaned = _check_parts(lines, parts)
     children = []
     for index, part in enumerate(cleaned, start=1):
@@ -133,6 +134,8 @@ def order_split(*, actor, order: Order, parts: Sequence[Mapping[int, int]]) -> l
         child_lines = _part_lines(child, lines, part)
         for name, value in order_costs(parent.warehouse, child_lines, []).items():
             setattr(child, name, value)
+        child.warehouse = parent.warehouse
+        logistics_reprice(child, child_lines)  # each part is its own parcel, with its own freight
         child.save()
         for line in child_lines:
             line.order = child

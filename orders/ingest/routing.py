@@ -34,7 +34,7 @@ from orders.models import (
     PlatformOrder,
 )
 from orders.postcodes import PostcodeError, postcode_normalise
-from orders.pricing import order_costs
+from orders.pricing import logistics_preselect, order_costs
 from orders.rules import Verdict
 from orders.state import ORDER_MACHINE
 
@@ -237,7 +237,33 @@ def build_orders(po: PlatformOrder, store, resolved: Mapping):
     return built
 
 
+@dataclass(frozen=True)
+class _PricedLine:
+    """An order line as pricing reads it (the unsaved OrderLine carries only the item's id)."""
+
+    item: Item
+    quantity: int
+    unit_price: object
+
+
+def _logistics_preselected(built) -> None:
+    """Give the new orders their cheapest shipping method (or the self-pickup fee), all of
+    a batch in a few queries: the items and warehouses once, then one quote of them all."""
+    item_ids = {line.item_id for _order, lines, _event in built for line in lines if line.item_id}
+    if not item_ids:
+        return
+    items = Item.objects.select_related("product").in_bulk(item_ids)
+    warehouses = Warehouse.objects.in_bulk({order.warehouse_id for order, _lines, _event in built})
+    pairs = []
+    for order, lines, _event in built:
+        if order.warehouse_id and not order.missing_skus:
+            order.warehouse = warehouses[order.warehouse_id]
+            pairs.append((order, [_PricedLine(items[x.item_id], x.quantity, x.unit_price) for x in lines if x.item_id]))
+    logistics_preselect(pairs)
+
+
 def save_built(built) -> list[Order]:
+    _logistics_preselected(built)
     orders = [order for order, _lines, _event in built]
     Order.objects.bulk_create(orders)
     lines, events = [], []
