@@ -72,6 +72,30 @@ class OrderImportForm(forms.Form):
         return self.stores.get(store_id) if store_id else None
 
 
+class LogisticsChoiceForm(forms.Form):
+    """[Save logistics] on the order page (a shipping method's id, or self-pickup) and the
+    list's bulk [Set logistics] (dropshipping by the cheapest method, or self-pickup).
+    Which method may carry the order is for `orders_logistics_choose` to say."""
+
+    SELF_PICKUP = Logistics.SELF_PICKUP.value
+    CHEAPEST = Logistics.DROPSHIPPING.value
+
+    logistics_choice = forms.RegexField(
+        regex=rf"^(?:{SELF_PICKUP}|{CHEAPEST}|[0-9]{{1,12}})$",
+        error_messages={"required": _("Choose a shipping method or self-pickup.")},
+    )
+
+    @property
+    def choice(self) -> tuple[str, int | None]:
+        """(logistics, method_id) for `orders_logistics_choose`; method_id None is the cheapest."""
+        value = self.cleaned_data["logistics_choice"]
+        if value == self.SELF_PICKUP:
+            return Logistics.SELF_PICKUP, None
+        if value == self.CHEAPEST:
+            return Logistics.DROPSHIPPING, None
+        return Logistics.DROPSHIPPING, int(value)
+
+
 class SyncNowForm(forms.Form):
     """[Sync now]: an optional date range of at most 90 days (orders placed or changed in it)."""
 

@@ -4,8 +4,11 @@ The list runs a fixed number of queries whatever the page size (a test pins it):
 aggregate for the status tabs (which also gives the paginator its count), one for the
 page of orders with their store, warehouse and platform order, one for their lines.
 Which of a page's orders could be merged is worked out over those rows (`merge_groups`).
+The order page's logistics choices are one freight quote for the order
+(`order_logistics_choices`).
 """
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -14,11 +17,24 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from catalog.shipping import MethodQuote
+from distribution.errors import ApplicationError
 from distribution.models import Distributor
 from distribution.money import quantize
 
 from .actions.merge import merge_key
-from .models import IngestionError, Order, OrderEvent, OrderImport, OrderLine, OrderStatus, PlatformOrder, PullRun
+from .models import (
+    IngestionError,
+    Logistics,
+    Order,
+    OrderEvent,
+    OrderImport,
+    OrderLine,
+    OrderStatus,
+    PlatformOrder,
+    PullRun,
+)
+from .pricing import logistics_apply, logistics_quotes
 
 # The tabs, in the order of an order's life.
 STATUS_TABS = [
@@ -169,14 +185,91 @@ def order_detail(*, distributor: Distributor, order_id: int) -> Order:
     from distribution.tenancy import get_for_tenant_or_404
 
     queryset = Order.objects.select_related(
-        "store", "warehouse", "platform_order", "parent", "merged_into"
+        "store", "warehouse", "chosen_method", "platform_order", "parent", "merged_into"
     ).prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.select_related("item").order_by("id")),
+        # The items' products too: a product's dimensions stand in for an item's in a freight quote.
+        Prefetch("lines", queryset=OrderLine.objects.select_related("item__product").order_by("id")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")),
         Prefetch("children", queryset=Order.objects.only(*_RELATED_FIELDS, "parent_id").order_by("id")),
         Prefetch("merged_from", queryset=Order.objects.only(*_RELATED_FIELDS, "merged_into_id").order_by("id")),
     )
     return get_for_tenant_or_404(queryset, distributor, pk=order_id)
+
+
+# --- the order page's logistics choices ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogisticsOption:
+    """One choice of the order page's Logistics card: a shipping method (with its quote) or
+    self-pickup, and what the order would cost with it, or why it cannot be chosen."""
+
+    value: str  # what the form posts: the method's id, or "self_pickup"
+    quote: MethodQuote | None = None  # None for self-pickup
+    refusal: str = ""
+    checked: bool = False  # the order's logistics now
+    shipping_amount: Decimal | None = None
+    handling_amount: Decimal | None = None
+    total_amount: Decimal | None = None
+    currency: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusal
+
+
+@dataclass(frozen=True)
+class LogisticsChoices:
+    methods: list[LogisticsOption]  # cheapest first, the refused ones after them
+    self_pickup: LogisticsOption
+
+
+def _logistics_option(order: Order, lines, quotes, quote: MethodQuote | None) -> LogisticsOption:
+    # Priced by the rule itself (orders/pricing.py) on a copy of the order: nothing is written.
+    preview = copy.copy(order)
+    if quote is None:
+        value, logistics, method_id = Logistics.SELF_PICKUP.value, Logistics.SELF_PICKUP, None
+        checked = order.logistics == Logistics.SELF_PICKUP
+    else:
+        value, logistics, method_id = str(quote.method.pk), Logistics.DROPSHIPPING, quote.method.pk
+        checked = order.logistics == Logistics.DROPSHIPPING and order.chosen_method_id == quote.method.pk
+    try:
+        why = logistics_apply(preview, lines, quotes, logistics=logistics, method_id=method_id)
+    except ApplicationError as exc:
+        why = str(exc)
+    if why:
+        return LogisticsOption(value=value, quote=quote, refusal=why, checked=checked)
+    return LogisticsOption(
+        value=value,
+        quote=quote,
+        checked=checked,
+        shipping_amount=preview.shipping_amount,
+        handling_amount=preview.handling_amount,
+        total_amount=preview.total_amount,
+        currency=preview.currency,
+    )
+
+
+def order_logistics_choices(order: Order) -> LogisticsChoices:
+    """The order's warehouse's shipping methods quoted for it, and self-pickup, each with the
+    cost choosing it would give the order. One freight quote (four queries); reads the
+    order's prefetched lines (`order_detail`)."""
+    lines = list(order.lines.all())
+    [quotes] = logistics_quotes([(order, lines)])
+    return LogisticsChoices(
+        methods=[_logistics_option(order, lines, quotes, quote) for quote in quotes],
+        self_pickup=_logistics_option(order, lines, [], None),
+    )
+
+
+def orders_logistics_chosen(*, distributor: Distributor, numbers) -> list[Order]:
+    """What the orders were given (their method and freight), to say so after choosing."""
+    return list(
+        Order.objects.filter(distributor=distributor, number__in=list(numbers))
+        .select_related("warehouse")
+        .only("number", "logistics", "shipping_method", "shipping_amount", "currency", "warehouse__code")
+        .order_by("number")
+    )
 
 
 def orders_for_ids(*, distributor: Distributor, ids) -> QuerySet[Order]:

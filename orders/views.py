@@ -1,10 +1,11 @@
 """The Orders pages: the list (tabs, filters, search, bulk actions), the order page and
-its operations (hold, split, merge, the recipient, cancel: guide step 7), the order file
-import (guide step 6) and [Sync now] for API stores."""
+its operations (hold, split, merge, the recipient, logistics, cancel: guide step 7), the
+order file import (guide step 6) and [Sync now] for API stores."""
 
 import json
 import re
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -34,6 +35,7 @@ from .actions import (
     order_split,
     orders_cancel,
     orders_hold,
+    orders_logistics_choose,
     orders_merge,
     orders_pay,
     orders_pay_quote,
@@ -43,13 +45,14 @@ from .actions import (
 )
 from .actions.cancel import cancellable
 from .actions.hold import holdable
+from .actions.logistics import logistics_refusal
 from .actions.merge import MAX_ORDERS as MERGE_MAX
 from .actions.pay import PAY_LIMIT
 from .actions.split import MAX_PARTS
-from .forms import OrderFilterForm, OrderImportForm, RecipientForm, SyncNowForm
+from .forms import LogisticsChoiceForm, OrderFilterForm, OrderImportForm, RecipientForm, SyncNowForm
 from .imports import format as orderfile
 from .imports import services as imports
-from .models import OrderImport, OrderStatus, PullRun
+from .models import Logistics, OrderImport, OrderStatus, PullRun
 
 STATUS_BADGES = {
     OrderStatus.PENDING_MAPPING: "text-bg-warning",
@@ -251,9 +254,50 @@ def _report(request, result, *, done: str, refused: str) -> None:
         messages.warning(request, refused % {"number": number, "why": why})
 
 
+def _logistics_messages(request, membership, result) -> None:
+    """What each order was given (its method, and the freight to those who see money), then
+    each order left as it was with the reason."""
+    if result.done:
+        said = []
+        for order in selectors.orders_logistics_chosen(distributor=membership.distributor, numbers=result.done):
+            if order.logistics == Logistics.SELF_PICKUP:
+                said.append(
+                    _("%(number)s: self-pickup at %(warehouse)s")
+                    % {"number": order.number, "warehouse": order.warehouse.code if order.warehouse_id else "?"}
+                )
+            elif membership.sees_money:
+                said.append(
+                    _("%(number)s: %(method)s, freight %(amount)s %(currency)s")
+                    % {
+                        "number": order.number,
+                        "method": order.shipping_method,
+                        "amount": order.shipping_amount,
+                        "currency": order.currency,
+                    }
+                )
+            else:
+                said.append(_("%(number)s: %(method)s") % {"number": order.number, "method": order.shipping_method})
+        messages.success(request, _("Logistics chosen: %(orders)s.") % {"orders": "; ".join(said)})
+    for number, why in result.reasons:
+        messages.warning(
+            request,
+            _("%(number)s kept its logistics: %(why)s.") % {"number": number, "why": str(why).rstrip(".")},
+        )
+
+
+def _choose_logistics(request, membership, orders) -> None:
+    form = LogisticsChoiceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a shipping method or self-pickup."))
+        return
+    logistics, method_id = form.choice
+    result = orders_logistics_choose(actor=membership, orders=orders, logistics=logistics, method_id=method_id)
+    _logistics_messages(request, membership, result)
+
+
 # The operations the list's bulk form posts as `action`; the order page posts all but merge.
-ORDER_ACTIONS = ("cancel", "hold", "release", "merge")
-ORDER_PAGE_ACTIONS = ("cancel", "hold", "release")
+ORDER_ACTIONS = ("cancel", "hold", "release", "merge", "logistics")
+ORDER_PAGE_ACTIONS = ("cancel", "hold", "release", "logistics")
 
 
 def _act(request, membership, action: str, orders) -> None:
@@ -285,13 +329,15 @@ def _act(request, membership, action: str, orders) -> None:
                 _("Merged %(numbers)s into %(number)s.")
                 % {"numbers": ", ".join(sorted(o.number for o in orders)), "number": merged.number},
             )
+        elif action == "logistics":
+            _choose_logistics(request, membership, orders)
     except ApplicationError as exc:
         messages.error(request, str(exc))
 
 
 class OrderDetailView(OrdersView):
-    """The order page: lines, recipient, costs, timeline, the orders it was split from or
-    merged with, and the operations its state allows (each calls its service)."""
+    """The order page: lines, recipient, costs, logistics, timeline, the orders it was split
+    from or merged with, and the operations its state allows (each calls its service)."""
 
     def get(self, request, order_id: int):
         order = selectors.order_detail(distributor=self.distributor, order_id=order_id)
@@ -304,6 +350,11 @@ class OrderDetailView(OrdersView):
         roles = self.role_context()
         acts = roles["may_change"]
         recipient_editable = acts and order.is_unpaid
+        # The Logistics card: the choices (one freight quote) for an unpaid, mapped order of a
+        # member who changes orders; else what the order has, and for the member who could
+        # choose later, why not yet.
+        logistics_wait = logistics_refusal(order) if acts and order.is_unpaid else ""
+        choosable = acts and not logistics_refusal(order)
         context = {
             "order": order,
             "badge": status_badge(order.status),
@@ -316,6 +367,8 @@ class OrderDetailView(OrdersView):
             "recipient_form": (recipient_form or RecipientForm.for_order(order)) if recipient_editable else None,
             "recipient_open": recipient_form is not None,
             "mapping_wait": selectors.mapping_wait(order),
+            "logistics": selectors.order_logistics_choices(order) if choosable else None,
+            "logistics_wait": logistics_wait,
             **roles,
         }
         return render(request, "orders/order_detail.html", context, status=status)
@@ -468,11 +521,18 @@ class OrderPayView(OrdersView):
             messages.error(request, _("Select at least one order to pay."))
             return redirect("orders:order_list")
         quote = orders_pay_quote(actor=self.membership, orders=orders)
+        # What the total is made of, so goods, freight and handling are seen before paying
+        # (payable orders are all in USD: pay_refusal).
+        parts = {
+            name: sum((getattr(order, f"{name}_amount") for order in quote.payable), Decimal("0.00"))
+            for name in ("goods", "shipping", "handling")
+        }
         return render(
             request,
             "orders/pay.html",
             {
                 "quote": quote,
+                "parts": parts,
                 "ids": ",".join(str(o.pk) for o in quote.payable),
                 "key": uuid.uuid4().hex,
                 "currency": "USD",

@@ -1,5 +1,6 @@
 // Orders pages: select-all for bulk actions, confirming a cancel, the bulk hold's reason,
-// selecting orders that can be merged, the split table, and live progress for imports and syncs.
+// selecting orders that can be merged, the split table, the logistics card's cost preview,
+// and live progress for imports and syncs.
 (function () {
   "use strict";
 
@@ -138,6 +139,32 @@
     });
     split.addEventListener("input", check);
     check();
+  }
+
+  // The order page's Logistics card: picking an option shows in the Costs card what the
+  // order would cost with it (each option carries its figures, priced by the server);
+  // picking the saved option again shows the saved costs. [Save logistics] applies it.
+  var logistics = document.querySelector("form[data-logistics-form]");
+  var costs = document.querySelector("[data-testid=costs]");
+  if (logistics && costs) {
+    var saved = {};
+    costs.querySelectorAll("[data-cost]").forEach(function (cell) {
+      saved[cell.getAttribute("data-cost")] = cell.textContent;
+    });
+    var note = costs.querySelector("[data-cost-preview]");
+    logistics.addEventListener("change", function (event) {
+      var radio = event.target;
+      if (radio.name !== "logistics_choice") { return; }
+      var preview = !radio.defaultChecked && radio.hasAttribute("data-total");
+      ["shipping", "handling", "total"].forEach(function (name) {
+        var cell = costs.querySelector("[data-cost=" + name + "]");
+        if (!cell) { return; }
+        cell.textContent = preview
+          ? radio.getAttribute("data-" + name) + " " + radio.getAttribute("data-currency")
+          : saved[name];
+      });
+      if (note) { note.hidden = !preview; }
+    });
   }
 
   // Enter in a field marked data-no-enter (the bulk cancel reason) would submit the form's
