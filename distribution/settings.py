@@ -388,6 +388,28 @@ if _SANDBOX_DEFAULTS and not TESTING:
             "orders": 3,
         }
 
+# --- Fulfilment (fulfillment/ owns this block). DEVELOPMENT ONLY: the demo's sandbox warehouse
+# accounts, by our warehouse code. The sandbox makes each account with this API token and
+# webhook secret (sandbox/demo.py); the fulfilment demo points that warehouse's REST backend at
+# {SANDBOX_BASE_URL}/warehouse/{account}/2026-01 with the same secrets (fulfillment/demo.py).
+# Empty unless DEBUG and SANDBOX_ENABLED, and under tests. See docs/warehouses.md.
+SANDBOX_DEMO_WAREHOUSES: dict[str, dict] = {}
+if _SANDBOX_DEFAULTS and not TESTING:
+    import base64
+    import hashlib
+
+    def _sandbox_demo_secret(name: str) -> bytes:
+        # Derived, not written here: the same on every run of one checkout.
+        return hashlib.sha256(f"sandbox-demo-warehouse:{name}:{SECRET_KEY}".encode()).digest()
+
+    SANDBOX_DEMO_WAREHOUSES["US-CA"] = {
+        "account": "demo-us-ca",
+        "api_token": "pat_" + _sandbox_demo_secret("token").hex()[:40],
+        "webhook_secret": "whsec_" + base64.b64encode(_sandbox_demo_secret("webhook")).decode(),
+        # Packages leave this long after the order arrives (the sandbox ships lazily).
+        "ship_after_seconds": 300,
+    }
+
 # --- Finance (finance/ owns this block). Top-ups from this many USD need a second staff
 # member's approval (maker-checker). The contact shown beside [Top Up Balance], whom the
 # distributor asks to confirm the exchange rate before recharging.

@@ -1,10 +1,22 @@
-"""The sandbox in the staff console: shops with their fault switches, tokens, orders, traffic."""
+"""The sandbox in the staff console: shops with their fault switches, tokens, orders, traffic,
+and the warehouse emulator's accounts, outbound orders and webhooks."""
 
 from django.conf import settings
 from django.contrib import admin
 
 from . import state
-from .models import SandboxApp, SandboxOrder, SandboxRequest, SandboxShop, SandboxToken, SandboxWebhook
+from .models import (
+    SandboxApp,
+    SandboxOrder,
+    SandboxOutboundOrder,
+    SandboxOutboundShipment,
+    SandboxRequest,
+    SandboxShop,
+    SandboxToken,
+    SandboxWarehouseAccount,
+    SandboxWarehouseWebhook,
+    SandboxWebhook,
+)
 
 
 class SandboxShopAdmin(admin.ModelAdmin):
@@ -69,6 +81,77 @@ class SandboxWebhookAdmin(admin.ModelAdmin):
     list_display = ["shop", "topic", "address", "created_at"]
 
 
+class SandboxWarehouseAccountAdmin(admin.ModelAdmin):
+    list_display = ["shop", "webhook_url", "ship_after_seconds", "split_packages", "timeout_next", "lose_next_create"]
+    readonly_fields = ["shop"]
+    fieldsets = [
+        (None, {"fields": ["shop", "api_token"]}),
+        (
+            "Shipping",
+            {
+                "fields": [
+                    "ship_after_seconds",
+                    "split_packages",
+                    "second_package_lag_seconds",
+                    "carrier",
+                    "carrier_service",
+                ]
+            },
+        ),
+        (
+            "Webhooks",
+            {
+                "fields": [
+                    "webhook_url",
+                    "webhook_secret",
+                    "webhook_previous_secret",
+                    "webhook_delay_seconds",
+                    "webhook_duplicates",
+                ]
+            },
+        ),
+        ("Faults", {"fields": ["timeout_next", "timeout_seconds", "lose_next_create", "exception_next"]}),
+    ]
+    actions = ["advance"]
+
+    @admin.action(description="Ship what is due and send the webhooks that are due")
+    def advance(self, request, queryset):
+        from . import warehouse
+
+        for account in queryset:
+            warehouse.advance(account)
+            warehouse.deliver_due(account)
+
+
+class SandboxOutboundShipmentInline(admin.TabularInline):
+    model = SandboxOutboundShipment
+    extra = 0
+    fields = ["external_id", "status", "products", "ship_at", "tracking"]
+    readonly_fields = fields
+    can_delete = False
+
+
+class SandboxOutboundOrderAdmin(admin.ModelAdmin):
+    list_display = ["reference_id", "account", "status", "created_at", "updated_at"]
+    list_filter = ["status", "account"]
+    search_fields = ["=reference_id", "=external_id"]
+    inlines = [SandboxOutboundShipmentInline]
+    actions = ["ship_now"]
+
+    @admin.action(description="Ship now (the packages leave at once)")
+    def ship_now(self, request, queryset):
+        from . import warehouse
+
+        for order in queryset.select_related("account"):
+            warehouse.ship_now(order.account, order.reference_id)
+            warehouse.deliver_due(order.account)
+
+
+class SandboxWarehouseWebhookAdmin(admin.ModelAdmin):
+    list_display = ["message_id", "account", "topic", "due_at", "sent_at", "deliveries", "last_result"]
+    list_filter = ["topic", "account"]
+
+
 class SandboxRequestAdmin(admin.ModelAdmin):
     list_display = ["created_at", "shop", "method", "path", "status"]
     list_filter = ["status", "method"]
@@ -82,3 +165,6 @@ if settings.SANDBOX_ENABLED:
     admin.site.register(SandboxOrder, SandboxOrderAdmin)
     admin.site.register(SandboxWebhook, SandboxWebhookAdmin)
     admin.site.register(SandboxRequest, SandboxRequestAdmin)
+    admin.site.register(SandboxWarehouseAccount, SandboxWarehouseAccountAdmin)
+    admin.site.register(SandboxOutboundOrder, SandboxOutboundOrderAdmin)
+    admin.site.register(SandboxWarehouseWebhook, SandboxWarehouseWebhookAdmin)

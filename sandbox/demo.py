@@ -6,6 +6,8 @@ each shop of settings.SANDBOX_DEMO_SHOPS: the shop, the token it granted our app
 `orders` orders of its `skus`. The stores' demo connects a store to each shop with the same
 token (read from the same setting), so the demo's stores are authorized and pullable as
 soon as the web server runs, without a consent page and without an HTTP call at seed time.
+Likewise each warehouse account of settings.SANDBOX_DEMO_WAREHOUSES is made with the API
+token and webhook secret the fulfilment demo connects its warehouse with.
 
 Like the rest of the sandbox, this reads settings only: it imports none of our apps.
 Idempotent: a shop that exists keeps its tokens and orders; nothing is added twice.
@@ -17,7 +19,7 @@ import secrets
 from django.conf import settings
 from django.utils import timezone
 
-from . import amazon, shopify, state
+from . import amazon, shopify, state, warehouse
 from .models import SandboxShop, SandboxToken
 
 # Random orders, but the same ones on every fresh checkout.
@@ -79,6 +81,16 @@ def _amazon(spec: dict) -> SandboxShop | None:
 SEEDERS = {shopify.PLATFORM: _shopify, amazon.PLATFORM: _amazon}
 
 
+def _warehouse(spec: dict):
+    """A warehouse account with the token and webhook secret the fulfilment demo uses too."""
+    return warehouse.account_get_or_create(
+        spec["account"],
+        api_token=spec["api_token"],
+        webhook_secret=spec["webhook_secret"],
+        ship_after_seconds=spec.get("ship_after_seconds", 300),
+    )
+
+
 def seed(stdout) -> None:
     made = []
     for platform, spec in (getattr(settings, "SANDBOX_DEMO_SHOPS", {}) or {}).items():
@@ -88,6 +100,10 @@ def seed(stdout) -> None:
             made.append(f"{platform} {shop.domain} ({shop.orders.count()} orders)")
     if made:
         stdout.write(f"Sandbox: demo shops {'; '.join(made)}.")
+    # Keyed by the platform's warehouse code, which the sandbox only passes through.
+    accounts = [_warehouse(spec) for spec in (getattr(settings, "SANDBOX_DEMO_WAREHOUSES", {}) or {}).values()]
+    if accounts:
+        stdout.write(f"Sandbox: demo warehouse accounts {', '.join(a.shop.domain for a in accounts)}.")
 
 
 # --- the trickle: new orders while the demo runs -----------------------------------------

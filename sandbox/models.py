@@ -1,4 +1,5 @@
-"""The emulated outside world's own state: platform apps, shops, grants, tokens, orders.
+"""The emulated outside world's own state: platform apps, shops, grants, tokens, orders,
+and the warehouse API's accounts, outbound orders, packages and webhooks.
 
 Nothing here refers to the platform's apps (stores, orders ...): the sandbox is "the
 other side" of the wire, and keeps what a platform would keep. Payloads are stored in
@@ -31,7 +32,10 @@ class SandboxShop(models.Model):
     platform = models.CharField(max_length=16)
     domain = models.CharField(
         max_length=255,
-        help_text="Shopify: name.myshopify.com; WooCommerce: site name; Amazon: seller id; TikTok: shop id",
+        help_text=(
+            "Shopify: name.myshopify.com; WooCommerce: site name; Amazon: seller id; TikTok: shop id; "
+            "warehouse: account name"
+        ),
     )
     # TikTok Shop: the shop_cipher most calls must carry.
     cipher = models.CharField(max_length=128, blank=True)
@@ -183,3 +187,109 @@ class SandboxRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} -> {self.status}"
+
+
+class SandboxWarehouseAccount(models.Model):
+    """A merchant's account at the emulated warehouse API (docs/warehouses.md, "The rest API").
+
+    It extends a SandboxShop of platform "warehouse" (named by the account), which holds
+    the rate-limit bucket, the shared fault switches and the request log; what only a
+    warehouse has lives here."""
+
+    shop = models.OneToOneField(SandboxShop, on_delete=models.CASCADE, related_name="warehouse_account")
+    api_token = models.CharField(max_length=128, unique=True, help_text="The personal access token calls must carry.")
+    webhook_url = models.URLField(max_length=500, blank=True, help_text="Where webhooks go; blank sends none.")
+    webhook_secret = models.CharField(max_length=128, help_text="whsec_<base64>: signs every webhook.")
+    webhook_previous_secret = models.CharField(
+        max_length=128, blank=True, help_text="While rotating: deliveries carry a second signature made with this."
+    )
+    webhook_delay_seconds = models.FloatField(default=0.0, help_text="Webhooks wait this long before they are due.")
+    webhook_duplicates = models.PositiveIntegerField(
+        default=0, help_text="Every webhook is delivered this many extra times, with the same webhook-id."
+    )
+    ship_after_seconds = models.FloatField(default=60.0, help_text="Packages leave this long after the order.")
+    split_packages = models.BooleanField(default=False, help_text="Orders of two units or more leave in two packages.")
+    second_package_lag_seconds = models.FloatField(default=0.0, help_text="The second package leaves this much later.")
+    carrier = models.CharField(max_length=64, default="USPS")
+    carrier_service = models.CharField(max_length=64, default="Ground Advantage")
+    # Faults a warehouse client must survive, beside the shop's 429/500/slow switches.
+    timeout_next = models.PositiveIntegerField(
+        default=0, help_text="The next n calls hang for timeout_seconds, then answer 504 having done nothing."
+    )
+    timeout_seconds = models.FloatField(default=35.0)
+    lose_next_create = models.PositiveIntegerField(
+        default=0, help_text="The next n creates store the order, then answer 504 as if the answer was lost."
+    )
+    exception_next = models.PositiveIntegerField(
+        default=0, help_text="The next n new orders go to Exception (out of stock) instead of shipping."
+    )
+
+    def __str__(self) -> str:
+        return f"warehouse account {self.shop.domain}"
+
+
+class SandboxOutboundOrder(models.Model):
+    """An order a client created at the emulated warehouse, unique by its reference_id."""
+
+    account = models.ForeignKey(SandboxWarehouseAccount, on_delete=models.CASCADE, related_name="orders")
+    external_id = models.BigIntegerField(unique=True)
+    reference_id = models.CharField(max_length=100)
+    status = models.CharField(max_length=32, default="Processing")
+    # The order as created (ids, reference_id, recipient, products, shipping_method ...);
+    # status and shipments are added from the rows when it is served.
+    payload = models.JSONField()
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "reference_id"], name="sandbox_outbound_unique_reference"),
+        ]
+
+    def __str__(self) -> str:
+        return f"outbound {self.reference_id} ({self.status})"
+
+
+class SandboxOutboundShipment(models.Model):
+    """One package of an outbound order; it leaves when `ship_at` has passed and someone looks."""
+
+    order = models.ForeignKey(SandboxOutboundOrder, on_delete=models.CASCADE, related_name="shipments")
+    external_id = models.BigIntegerField(unique=True)
+    status = models.CharField(max_length=32, default="Processing")
+    status_details = models.JSONField(default=list, blank=True)
+    # [{"reference_id", "name", "quantity"}] in this package.
+    products = models.JSONField()
+    tracking = models.JSONField(null=True, blank=True)
+    ship_at = models.DateTimeField()
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["external_id"]
+
+    def __str__(self) -> str:
+        return f"shipment {self.external_id} ({self.status})"
+
+
+class SandboxWarehouseWebhook(models.Model):
+    """A webhook the emulated warehouse owes an account, sent once due (on the next call
+    or `sandbox_trickle` tick: no background thread)."""
+
+    account = models.ForeignKey(SandboxWarehouseAccount, on_delete=models.CASCADE, related_name="webhooks")
+    message_id = models.CharField(max_length=64, unique=True)
+    topic = models.CharField(max_length=64)
+    # The exact bytes that are signed and sent.
+    body = models.TextField()
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    deliveries = models.PositiveIntegerField(default=0)
+    last_result = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.message_id}"

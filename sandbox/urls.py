@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import amazon, shopify, tiktok, views, woocommerce
+from . import amazon, shopify, tiktok, views, warehouse, woocommerce
 
 app_name = "sandbox"
 
@@ -8,6 +8,7 @@ SHOPIFY_API = "shopify/<str:shop>/admin/api/<str:version>/"
 WC_API = "woocommerce/<str:site>/wp-json/wc/v3/"
 SP_API = "amazon/<str:host>/orders/v0/orders"
 TTS_API = "tiktok/<str:host>/"
+WAREHOUSE_API = "warehouse/<str:account>/<str:version>/"
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -74,4 +75,10 @@ urlpatterns = [
         tiktok.update_shipping_info,
         name="tiktok_update_shipping_info",
     ),
+    # The warehouse API (docs/warehouses.md): https://{api host}/{version}/... lives at
+    # /sandbox/warehouse/{account}/{version}/...
+    path("warehouse/<str:account>/_sandbox/control", warehouse.control, name="warehouse_control"),
+    path(WAREHOUSE_API + "order", warehouse.orders, name="warehouse_orders"),
+    path(WAREHOUSE_API + "order/<int:order_id>", warehouse.order_detail, name="warehouse_order"),
+    path(WAREHOUSE_API + "order/<int:order_id>/cancel", warehouse.order_cancel, name="warehouse_order_cancel"),
 ]

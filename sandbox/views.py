@@ -36,6 +36,11 @@ EMULATORS: list[dict] = [
         "api": "/sandbox/tiktok/open-api.tiktokglobalshop.com/",
         "control": "/sandbox/tiktok/_sandbox/{shop_id}/control",
     },
+    {
+        "platform": "warehouse",
+        "api": "/sandbox/warehouse/{account}/2026-01/",
+        "control": "/sandbox/warehouse/{account}/_sandbox/control",
+    },
 ]
 
 

@@ -5,6 +5,7 @@ tests/<app>/factories.py (and that module's FACTORIES) to be covered at once."""
 from tests.catalog import factories as catalog
 from tests.distribution import factories as distribution
 from tests.finance import factories as finance
+from tests.fulfillment import factories as fulfillment
 from tests.mapping import factories as mapping
 from tests.orders import factories as orders
 from tests.stores import factories as stores
@@ -16,4 +17,5 @@ FACTORIES_BY_MODEL = {
     **mapping.FACTORIES,
     **orders.FACTORIES,
     **finance.FACTORIES,
+    **fulfillment.FACTORIES,
 }

@@ -1,5 +1,5 @@
 """Driving the sandbox emulators over real HTTP from tests: consent pages, control switches,
-a webhook receiver."""
+the warehouse API's accounts, a webhook receiver."""
 
 import html
 import re
@@ -41,9 +41,30 @@ class ShopifySandbox:
         return dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
 
 
-def recording_http(platform: str, sleeps: list) -> PlatformHttp:
+class WarehouseSandbox:
+    """The sandbox warehouse API: an account's base URL (with the API version) and its control endpoint."""
+
+    version = "2026-01"
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url.rstrip("/")
+
+    def api_url(self, account: str) -> str:
+        return f"{self.base_url}/sandbox/warehouse/{account}/{self.version}"
+
+    def control(self, account: str, **switches) -> dict:
+        """Switches and actions; the account is made on first use. The answer has its api_token and webhook_secret."""
+        url = f"{self.base_url}/sandbox/warehouse/{account}/_sandbox/control"
+        response = requests.post(url, json=switches, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+def recording_http(platform: str, sleeps: list, *, timeout=(5.0, 30.0), **policy) -> PlatformHttp:
     """A client HTTP helper that records its waits instead of sleeping, with no jitter."""
-    return PlatformHttp(platform=platform, sleep=sleeps.append, rng=lambda: 0.0, policy=RetryPolicy())
+    return PlatformHttp(
+        platform=platform, sleep=sleeps.append, rng=lambda: 0.0, policy=RetryPolicy(**policy), timeout=timeout
+    )
 
 
 class WebhookReceiver:

@@ -1,5 +1,6 @@
 """While the demo runs, a new order in each sandbox demo shop every few minutes, so a
-newcomer watches orders arrive through the scheduled pull.
+newcomer watches orders arrive through the scheduled pull. Each tick also lets the sandbox
+warehouse ship the packages whose time has come and send the webhooks that are due.
 
     manage.py sandbox_trickle               # every SANDBOX_TRICKLE_SECONDS (180), until stopped
     manage.py sandbox_trickle --once        # one order per shop, then exit
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
-from sandbox import demo
+from sandbox import demo, warehouse
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["once"]:
-            self.stdout.write(f"Sandbox: {demo.trickle()} new order(s).")
+            self.tick()
             return
         if not settings.SANDBOX_ENABLED:
             self.stdout.write("Sandbox: disabled; the trickle idles.")
@@ -45,8 +46,11 @@ class Command(BaseCommand):
                 continue
             close_old_connections()
             try:
-                placed = demo.trickle()
+                self.tick()
             except DatabaseError as exc:  # the database restarting is no reason to stop the demo
                 logger.warning("sandbox trickle: %s", exc)
-                continue
-            self.stdout.write(f"Sandbox: {placed} new order(s).")
+
+    def tick(self) -> None:
+        placed = demo.trickle()
+        shipped = warehouse.advance_all() if settings.SANDBOX_ENABLED else 0
+        self.stdout.write(f"Sandbox: {placed} new order(s); {shipped} warehouse package(s) left.")
