@@ -114,35 +114,6 @@ class ManualOutboundAdmin(admin.ModelAdmin):
     list_filter = ["status", "warehouse", "self_pickup"]
     search_fields = ["=reference", "tracking_number", "recipient_name"]
     date_hierarchy = "created_at"
-    # Rows come from the backend and move only by the steps below.
-    readonly_fields = [
-        "reference",
-        "warehouse",
-        "status",
-        "self_pickup",
-        "service_code",
-        "pickup_code",
-        "recipient_name",
-        "recipient_company",
-        "recipient_phone",
-        "recipient_email",
-        "address1",
-        "address2",
-        "city",
-        "region",
-        "postcode",
-        "country",
-        "lines",
-        "carrier",
-        "service",
-        "tracking_number",
-        "tracking_url",
-        "shipped_at",
-        "message",
-        "handled_by",
-        "created_at",
-        "updated_at",
-    ]
     fieldsets = [
         (None, {"fields": ["reference", "warehouse", "status", "created_at", "updated_at"]}),
         (
@@ -191,6 +162,9 @@ class ManualOutboundAdmin(admin.ModelAdmin):
             },
         ),
     ]
+    # Rows come from the backend and move only by the form's steps (the last section): every
+    # other field shown is read-only.
+    readonly_fields = [name for _title, options in fieldsets[:-1] for name in options["fields"]]
 
     def has_add_permission(self, request):
         return False
