@@ -155,13 +155,16 @@ def logistics_preselect(orders_lines: Sequence[tuple]) -> None:
 
 
 def logistics_reprice(order, lines: Sequence) -> None:
-    """After an order's lines or address changed (in place, no write): the same method if
-    it still serves the order, else the cheapest that does, else none (no freight: the
-    order cannot be paid until a method or self-pickup is chosen); self-pickup keeps its fee."""
+    """Price an order whose lines or address changed (in place, no write): goods and
+    handling, then the freight of the same method if it still serves the order, else of
+    the cheapest that does, else none (no freight: the order cannot be paid until a method
+    or self-pickup is chosen); self-pickup keeps its fee."""
     from .models import Logistics
 
     if order.warehouse_id is None or order.missing_skus:
         return
+    for name, value in order_costs(order.warehouse, lines, order.missing_skus).items():
+        setattr(order, name, value)
     if order.logistics == Logistics.SELF_PICKUP:
         logistics_apply(order, lines, [], logistics=order.logistics)
         return
@@ -171,5 +174,3 @@ def logistics_reprice(order, lines: Sequence) -> None:
         return
     if logistics_apply(order, lines, quotes, logistics=order.logistics):
         order.chosen_method, order.shipping_method, order.chargeable_grams = None, "", None
-        for name, value in order_costs(order.warehouse, lines, order.missing_skus).items():
-            setattr(order, name, value)

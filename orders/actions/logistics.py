@@ -63,8 +63,10 @@ def orders_logistics_choose(*, actor, orders, logistics: str, method_id=None) ->
     result = BulkResult()
     lines = lines_by_order(locked)
     candidates = [o for o in locked if not logistics_refusal(o)]
-    quoted = logistics_quotes([(o, lines[o.pk]) for o in candidates]) if logistics == Logistics.DROPSHIPPING else []
-    quotes = {o.pk: q for o, q in zip(candidates, quoted, strict=False)}
+    quotes = {}
+    if logistics == Logistics.DROPSHIPPING:  # self-pickup needs no quote
+        quoted = logistics_quotes([(o, lines[o.pk]) for o in candidates])
+        quotes = {o.pk: q for o, q in zip(candidates, quoted, strict=True)}
     changed, notes = [], []
     for order in locked:
         why = logistics_refusal(order) or logistics_apply(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from distribution.errors import ApplicationError
 from orders.ingest.routing import new_order_number
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus
-from orders.pricing import logistics_reprice, order_costs
+from orders.pricing import logistics_reprice
 from orders.state import ORDER_MACHINE, order_transition
 
 from .common import acting, own_locked
@@ -102,10 +102,8 @@ def orders_merge(*, actor, orders) -> Order:
     merged.remark = " / ".join(dict.fromkeys(o.remark for o in sources if o.remark))[:500]
     merged.address_problem = next((o.address_problem for o in sources if o.address_problem), "")
     lines = list(OrderLine.objects.filter(order__in=sources).select_related("item__product").order_by("pk"))
-    for name, value in order_costs(first.warehouse, lines, []).items():
-        setattr(merged, name, value)
     merged.warehouse = first.warehouse
-    logistics_reprice(merged, lines)  # one parcel now: one freight
+    logistics_reprice(merged, lines)  # priced once: one parcel, one handling fee, one freight
     merged.save()
     copies = []
     for line in lines:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from distribution.errors import ApplicationError
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus
-from orders.pricing import logistics_reprice, order_costs
+from orders.pricing import logistics_reprice
 from orders.state import ORDER_MACHINE, order_transition
 
 from .common import acting, own_locked
@@ -132,10 +132,8 @@ def order_split(*, actor, order: Order, parts: Sequence[Mapping[int, int]]) -> l
             **{name: getattr(parent, name) for name in KEPT_FIELDS},
         )
         child_lines = _part_lines(child, lines, part)
-        for name, value in order_costs(parent.warehouse, child_lines, []).items():
-            setattr(child, name, value)
         child.warehouse = parent.warehouse
-        logistics_reprice(child, child_lines)  # each part is its own parcel, with its own freight
+        logistics_reprice(child, child_lines)  # each part is priced as its own parcel, with its own freight
         child.save()
         for line in child_lines:
             line.order = child

@@ -217,7 +217,8 @@ def apply_change(po: PlatformOrder, store, before: dict, verdict: rules.Verdict,
             flag(o, relevant, paid=True)
     if not unpaid:
         return 0
-    if any(o.parent_id or o.pk in merged_ids or o.merged_from.exists() for o in unpaid):
+    merge_made = merged_ids | set(Order.objects.filter(merged_into__in=unpaid).values_list("merged_into_id", flat=True))
+    if any(o.parent_id or o.pk in merge_made for o in unpaid):
         # Split or merged by the distributor: their shape is theirs, so changes are only flagged.
         for o in unpaid:
             flag(o, [c for c in changes if c != FULFILLED] or changes, paid=False)
