@@ -4,6 +4,7 @@ twenty threads paying, topping up and refunding on one account end exactly right
 import random
 import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.core.management import call_command
@@ -14,6 +15,7 @@ from finance import services
 from finance.audit import ledger_audit
 from finance.ledger import Leg, balance_account, platform_account, transaction_post
 from finance.models import Account, Entry, Transaction
+from tests.concurrency import together
 from tests.conftest import using_postgres
 from tests.distribution.factories import DistributorFactory
 
@@ -165,28 +167,6 @@ def test_twenty_threads_paying_topping_up_and_refunding_end_exactly_right(django
     call_command("check_ledger", "--no-record")
 
 
-def _in_threads(count: int, work) -> list:
-    """Run work(n) in `count` threads started together; their results (or exceptions)."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(n: int):
-        try:
-            barrier.wait(timeout=10)
-            results[n] = work(n)
-        except Exception as exc:  # noqa: BLE001 (the caller looks at what each thread met)
-            results[n] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 def test_racing_payments_on_a_balance_that_covers_only_some_charge_exactly_that_many(django_user_model):
     """The lock is taken by the balance UPDATE, after a first unlocked look: a payment that
     a concurrent one left uncovered is refused with the shortfall, never posted."""
@@ -194,11 +174,16 @@ def test_racing_payments_on_a_balance_that_covers_only_some_charge_exactly_that_
     staff = django_user_model.objects.create_user("staff", "staff@example.com", "pw", is_staff=True)
     services.adjustment_post(actor=staff, distributor=distributor, amount="50.00", reason="open", idempotency_key="o")
 
-    results = _in_threads(
-        12,
-        lambda n: services.payment_post(
-            distributor=distributor, idempotency_key=f"race-{n}", charges=[services.Charge(f"DO-{n}", Decimal("10"))]
-        ),
+    results = together(
+        *(
+            partial(
+                services.payment_post,
+                distributor=distributor,
+                idempotency_key=f"race-{n}",
+                charges=[services.Charge(f"DO-{n}", Decimal("10"))],
+            )
+            for n in range(12)
+        )
     )
 
     posted = [r for r in results if isinstance(r, Transaction)]
@@ -217,9 +202,8 @@ def test_one_key_posted_by_racing_requests_is_posted_once(django_user_model):
     services.adjustment_post(actor=staff, distributor=distributor, amount="50.00", reason="open", idempotency_key="o")
     charge = [services.Charge("DO-1", Decimal("10"))]
 
-    results = _in_threads(
-        8, lambda n: services.payment_post(distributor=distributor, idempotency_key="same", charges=charge)
-    )
+    pay = partial(services.payment_post, distributor=distributor, idempotency_key="same", charges=charge)
+    results = together(*[pay] * 8)
 
     assert all(isinstance(r, Transaction) for r in results), results
     assert len({r.pk for r in results}) == 1

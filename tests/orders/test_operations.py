@@ -1,11 +1,9 @@
 """Step 7's order operations: hold and release, split, merge, correcting the recipient and
 cancel requests; their refusals change nothing; races on PostgreSQL have one winner."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from distribution.errors import ApplicationError, PermissionDeniedError
 from distribution.models import Role
@@ -21,6 +19,7 @@ from orders.actions import (
 )
 from orders.models import Order, OrderLine, OrderStatus
 from tests.catalog.factories import ItemFactory, WarehouseFactory
+from tests.concurrency import together
 from tests.conftest import using_postgres
 from tests.distribution.factories import MembershipFactory, owner_of
 from tests.orders.factories import OrderFactory, OrderLineFactory
@@ -285,27 +284,6 @@ def test_recipient_is_not_edited_after_payment(owner, store, warehouse, serum):
 # --- races ---------------------------------------------------------------------------------------
 
 
-def _together(*works):
-    barrier = threading.Barrier(len(works))
-    results: list = [None] * len(works)
-
-    def run(index, work):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work()
-        except Exception as exc:  # noqa: BLE001 (each thread's outcome is looked at)
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(works)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 @pytest.mark.skipif(not using_postgres(), reason="row locks need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_split_against_pay_has_one_winner(owner, store, warehouse, serum, django_user_model):
@@ -314,7 +292,7 @@ def test_split_against_pay_has_one_winner(owner, store, warehouse, serum, django
     order = make_order(owner, store, warehouse, [(serum, 2)])
     line = order.lines.get()
 
-    split, paid = _together(
+    split, paid = together(
         lambda: order_split(actor=owner, order=order, parts=[{line.pk: 1}, {line.pk: 1}]),
         lambda: orders_pay(actor=owner, orders=[order], idempotency_key="pay-race"),
     )
@@ -333,7 +311,7 @@ def test_split_against_pay_has_one_winner(owner, store, warehouse, serum, django
 def test_two_merges_of_overlapping_orders_have_one_winner(owner, store, warehouse, serum):
     a, b, c = (make_order(owner, store, warehouse, [(serum, 1)]) for _ in range(3))
 
-    results = _together(
+    results = together(
         lambda: orders_merge(actor=owner, orders=[a, b]), lambda: orders_merge(actor=owner, orders=[b, c])
     )
 
