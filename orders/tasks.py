@@ -82,6 +82,10 @@ def pull_store(run_id: int) -> str:
     run = PullRun.objects.filter(pk=run_id, status__in=[PullRun.Status.QUEUED, PullRun.Status.RUNNING]).first()
     if run is None:
         return "gone"
+    if run.status == PullRun.Status.RUNNING:
+        run = pull.pull_run_redelivered(run)
+        if run is None:
+            return "gone"
     return pull.pull_run_execute(run=run).status
 
 

@@ -7,7 +7,7 @@
 
 from .lease import LEASE, LeaseLost, lease_acquire, lease_release, lease_renew
 from .run import FIRST_PULL_WINDOW, OVERLAP, pull_run_execute
-from .sweep import QUEUE_STALE, SWEEP_LIMIT, pull_request, pull_sweep, stores_due
+from .sweep import QUEUE_STALE, SWEEP_LIMIT, pull_request, pull_run_redelivered, pull_sweep, stores_due
 
 __all__ = [
     "FIRST_PULL_WINDOW",
@@ -20,6 +20,7 @@ __all__ = [
     "lease_release",
     "lease_renew",
     "pull_request",
+    "pull_run_redelivered",
     "pull_run_execute",
     "pull_sweep",
     "stores_due",

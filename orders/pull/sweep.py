@@ -55,13 +55,30 @@ def pull_runs_abandoned_close(*, now=None) -> int:
     free = Q(store__pull_state__lease_until__isnull=True) | Q(store__pull_state__lease_until__lt=now)
     closed = 0
     for run in PullRun.objects.filter(status=PullRun.Status.RUNNING, started_at__lt=now - lease).filter(free):
-        closed += _close(
-            run,
-            _("The worker pulling this store stopped (killed or restarted); the next pull reads these orders again."),
-        )
+        closed += _close(run, _killed_message())
     for run in PullRun.objects.filter(status=PullRun.Status.QUEUED, created_at__lt=now - QUEUE_STALE):
         closed += _close(run, _("The pull never started (its task was lost); the store is queued again."))
     return closed
+
+
+def _killed_message() -> str:
+    return _("The worker pulling this store stopped (killed or restarted); the next pull reads these orders again.")
+
+
+def pull_run_redelivered(run: PullRun) -> PullRun | None:
+    """A pull task delivered again for a run that had started: its worker died under it
+    (the broker hands an unacknowledged task to the next worker). That run is closed as
+    failed, saying so, and a new run of the same kind takes over, so every attempt keeps
+    its own record; None when the run finished meanwhile."""
+    if not _close(run, _killed_message()):
+        return None
+    return PullRun.objects.create(
+        store_id=run.store_id,
+        trigger=run.trigger,
+        date_from=run.date_from,
+        date_to=run.date_to,
+        requested_by_id=run.requested_by_id,
+    )
 
 
 def _close(run: PullRun, message: str) -> int:

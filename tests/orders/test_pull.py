@@ -281,6 +281,38 @@ def test_sweep_pulls_again_a_store_whose_worker_died_mid_pull(store, sandbox):
     assert Order.objects.filter(store=store).count() == 5
 
 
+@pytest.mark.parametrize("lease_expired", [True, False], ids=["lease expired", "lease still held"])
+def test_a_pull_task_delivered_again_after_its_worker_died_closes_that_run_and_pulls_under_a_new_one(
+    store, sandbox, lease_expired
+):
+    # given a run that started on a worker that died (the broker hands the task to the next worker)
+    from orders.tasks import pull_store
+
+    create_orders(sandbox, 4)
+    crashed = PullRun.objects.create(
+        store=store,
+        trigger=PullRun.Trigger.SCHEDULE,
+        status=PULL_RUN_MACHINE.initial_status(PullRun.Status.QUEUED),
+    )
+    PULL_RUN_MACHINE.move(crashed, PullRun.Status.RUNNING, fields={"started_at": timezone.now()})
+    until = timezone.now() + (timedelta(minutes=-1) if lease_expired else timedelta(minutes=4))
+    StorePullState.objects.update_or_create(store=store, defaults={"lease_owner": "dead-worker", "lease_until": until})
+    # when the task is delivered again
+    status = pull_store(crashed.pk)
+    # then the dead run is closed as failed, saying why, and a new run carries on (or waits for the lease)
+    crashed.refresh_from_db()
+    assert crashed.status == PullRun.Status.FAILED and "stopped (killed or restarted)" in crashed.message
+    successor = PullRun.objects.exclude(pk=crashed.pk).get(store=store)
+    assert successor.trigger == crashed.trigger and successor.status == status
+    if lease_expired:
+        assert status == PullRun.Status.SUCCEEDED and Order.objects.count() == 4
+    else:
+        assert status == PullRun.Status.SKIPPED and Order.objects.count() == 0
+    # and a third delivery of the same task changes nothing
+    assert pull_store(crashed.pk) == "gone"
+    assert PullRun.objects.filter(store=store).count() == 2
+
+
 def test_sweep_leaves_a_store_whose_lease_is_still_live(store):
     StorePullState.objects.update_or_create(
         store=store, defaults={"lease_owner": "busy", "lease_until": timezone.now() + timedelta(minutes=3)}
