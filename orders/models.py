@@ -109,6 +109,9 @@ class OrderStatus(models.TextChoices):
     OUTSIDE_AREA = "outside_area", _("Address outside service area")
     # Paid from the balance; stock reserved; waiting to be pushed to the warehouse.
     PAID = "paid", _("Paid")
+    # Fulfilment's last try to hand it to the warehouse failed (the reason is on the
+    # order's timeline); staff or the distributor try again, or it is cancelled.
+    PUSH_FAILED = "push_failed", _("Push failed")
     # Accepted by the warehouse backend.
     AT_WAREHOUSE = "at_warehouse", _("At warehouse")
     SHIPPED = "shipped", _("Shipped")
@@ -287,6 +290,11 @@ class OrderLine(models.Model):
         "catalog.Item", on_delete=models.PROTECT, related_name="order_lines", null=True, blank=True
     )
     item_code = models.CharField(_("Item ID"), max_length=48, blank=True)
+    # The store order this line came from when it is not the order's own (a merged
+    # order's lines from its other sources), so tracking reaches every store order.
+    platform_order = models.ForeignKey(
+        PlatformOrder, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
+    )
     product_name = models.CharField(_("product"), max_length=200, blank=True)
     warehouse_code = models.CharField(_("warehouse"), max_length=16, blank=True)
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2, null=True, blank=True)

@@ -4,7 +4,8 @@
 - paid and not yet pushed to the warehouse -> cancelled, its stock released and what was
   paid for it refunded to the balance (a reversing ledger transaction against the
   payment; the refund's key is the order's, so a retry refunds once);
-- at the warehouse -> "cancel requested": fulfilment carries the request to the
+- at the warehouse, or its push failed (the warehouse may hold it all the same) ->
+  "cancel requested": fulfilment carries the request to the
   warehouse, and the order ends cancelled and refunded, or goes on if it could not be
   stopped (orders never call fulfilment: the request is a state fulfilment acts on);
 - shipped, picked up, cancelled -> refused with the reason.
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 def cancellable(order: Order) -> bool:
     """Whether the portal may cancel `order` (or, at the warehouse, ask to): see the module doc."""
-    return order.is_unpaid or order.status in (OrderStatus.PAID, OrderStatus.AT_WAREHOUSE)
+    return order.is_unpaid or order.status in (OrderStatus.PAID, OrderStatus.PUSH_FAILED, OrderStatus.AT_WAREHOUSE)
 
 
 def _release_stock(order: Order) -> None:
@@ -84,7 +85,7 @@ def orders_cancel(*, actor: Membership, orders: Iterable[Order], reason: str = "
                 elif locked.is_unpaid:
                     message = _cancel_message(_("Cancelled in the portal."), why)
                     order_transition(order=locked, to_status=OrderStatus.CANCELLED, actor=actor.user, message=message)
-                elif locked.status == OrderStatus.AT_WAREHOUSE:
+                elif locked.status in (OrderStatus.AT_WAREHOUSE, OrderStatus.PUSH_FAILED):
                     message = _cancel_message(
                         _("Cancel requested in the portal: the warehouse is asked to stop it."), why
                     )

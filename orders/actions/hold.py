@@ -17,7 +17,7 @@ from .common import BulkResult, acting, clean_reason, own_locked
 
 def holdable(order: Order) -> bool:
     """Whether `order` may be put on hold now: unpaid, or paid and not yet at the warehouse."""
-    return order.is_unpaid or order.status == OrderStatus.PAID
+    return order.is_unpaid or order.status in (OrderStatus.PAID, OrderStatus.PUSH_FAILED)
 
 
 @transaction.atomic

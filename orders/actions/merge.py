@@ -106,7 +106,9 @@ def orders_merge(*, actor, orders) -> Order:
     logistics_reprice(merged, lines)  # priced once: one parcel, one handling fee, one freight
     merged.save()
     copies = []
+    platform_of = {o.pk: o.platform_order_id for o in sources}
     for line in lines:
+        line.platform_order_id = line.platform_order_id or platform_of[line.order_id]
         line.pk = None
         line.order = merged
         copies.append(line)
