@@ -27,6 +27,7 @@ class SandboxShopAdmin(admin.ModelAdmin):
         (None, {"fields": ["platform", "domain", "name", "country_code", "currency", "next_order_number"]}),
         ("Rate limit (leaky bucket)", {"fields": ["bucket_size", "leak_per_second"]}),
         ("Faults", {"fields": ["fail_next_429", "fault_retry_after", "fail_next_500", "slow_seconds"]}),
+        ("WooCommerce", {"fields": ["wc_shipment_tracking"]}),
     ]
     actions = ["expire_access_tokens", "expire_refresh_tokens", "revoke_tokens", "create_five_orders"]
 

@@ -88,6 +88,7 @@ def _warehouse(spec: dict):
         api_token=spec["api_token"],
         webhook_secret=spec["webhook_secret"],
         ship_after_seconds=spec.get("ship_after_seconds", 300),
+        webhook_url=spec.get("webhook_url", ""),
     )
 
 

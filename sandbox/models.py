@@ -55,6 +55,11 @@ class SandboxShop(models.Model):
     fault_retry_after = models.FloatField(default=1.0)
     fail_next_500 = models.PositiveIntegerField(default=0)
     slow_seconds = models.FloatField(default=0.0)
+    # WooCommerce: the shop runs the Shipment Tracking extension (its REST routes answer);
+    # off, they answer rest_no_route as on a shop without it.
+    wc_shipment_tracking = models.BooleanField(
+        default=True, help_text="WooCommerce: the Shipment Tracking extension is installed."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
 

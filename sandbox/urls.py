@@ -6,6 +6,7 @@ app_name = "sandbox"
 
 SHOPIFY_API = "shopify/<str:shop>/admin/api/<str:version>/"
 WC_API = "woocommerce/<str:site>/wp-json/wc/v3/"
+WC_ST_API = "woocommerce/<str:site>/wp-json/wc-shipment-tracking/v3/"
 SP_API = "amazon/<str:host>/orders/v0/orders"
 TTS_API = "tiktok/<str:host>/"
 WAREHOUSE_API = "warehouse/<str:account>/<str:version>/"
@@ -36,6 +37,21 @@ urlpatterns = [
     path(WC_API + "orders/<int:order_id>", woocommerce.order, name="woocommerce_order"),
     path(WC_API + "orders/<int:order_id>/notes", woocommerce.order_notes, name="woocommerce_order_notes"),
     path(WC_API + "webhooks", woocommerce.webhooks, name="woocommerce_webhooks"),
+    path(
+        WC_ST_API + "orders/<int:order_id>/shipment-trackings",
+        woocommerce.shipment_trackings,
+        name="woocommerce_shipment_trackings",
+    ),
+    path(
+        WC_ST_API + "orders/<int:order_id>/shipment-trackings/<str:tracking_id>",
+        woocommerce.shipment_tracking,
+        name="woocommerce_shipment_tracking",
+    ),
+    path(
+        WC_ST_API + "shipment-trackings/providers",
+        woocommerce.shipment_tracking_providers,
+        name="woocommerce_shipment_tracking_providers",
+    ),
     path("woocommerce/<str:site>/wp-admin/rest-api-keys", woocommerce.keys_page, name="woocommerce_keys"),
     path("woocommerce/<str:site>/wc-auth/v1/authorize", woocommerce.wc_auth_authorize, name="woocommerce_wc_auth"),
     path("woocommerce/<str:site>/_sandbox/control", woocommerce.control, name="woocommerce_control"),

@@ -1,6 +1,7 @@
 """WooCommerce emulator: the REST API v3 (`/wp-json/wc/v3`) orders, order notes and
-webhooks, authenticated as WooCommerce authenticates, plus the shop's key page and its
-key-issuing endpoint (`/wc-auth/v1/authorize`, "Application Authentication").
+webhooks, authenticated as WooCommerce authenticates, the Shipment Tracking extension's
+routes (`/wp-json/wc-shipment-tracking/v3`, switchable per shop), plus the shop's key page
+and its key-issuing endpoint (`/wc-auth/v1/authorize`, "Application Authentication").
 
 A sandbox site lives at /sandbox/woocommerce/{site}/ and plays https://{site}/:
     https://shop.example/wp-json/wc/v3/orders -> /sandbox/woocommerce/{site}/wp-json/wc/v3/orders
@@ -368,6 +369,190 @@ def order_notes(request, shop, site, order_id):
         row.extra = {**row.extra, "notes": [*row.extra.get("notes", []), note]}
         row.save(update_fields=["extra"])
     return JsonResponse(_note_payload(site_url, row.external_id, note), status=201)
+
+
+# --- the Shipment Tracking extension (wc-shipment-tracking/v3) ----------------------------
+#
+# WooCommerce.com's Shipment Tracking extension adds tracking items to an order:
+#   GET/POST /wp-json/wc-shipment-tracking/v3/orders/<order_id>/shipment-trackings
+#   GET/DELETE .../shipment-trackings/<tracking_id>
+#   GET /wp-json/wc-shipment-tracking/v3/shipment-trackings/providers   (public)
+# A tracking item is {tracking_id, tracking_provider, tracking_link, tracking_number,
+# date_shipped, _links}; a predefined tracking_provider gets the provider's own link (any
+# tracking_link sent is ignored), custom_tracking_provider + custom_tracking_link name a
+# carrier the list lacks (woocommerce.com/document/shipment-tracking, the extension's REST
+# API document). A shop with the switch `shipment_tracking` off answers these routes
+# rest_no_route, as a shop without the extension does.
+
+# The extension's built-in providers, grouped by country (%1$s tracking number, %2$s
+# postcode, %3$s country), as its get_providers() lists them.
+ST_PROVIDERS = {
+    "Australia": {
+        "Australia Post": "https://auspost.com.au/mypost/track/#/details/%1$s",
+        "FedEx": "https://www.fedex.com/apps/fedextrack/?tracknumbers=%1$s&cntry_code=au",
+        "Fastway Couriers": "https://www.fastway.com.au/tools/track/?l=%1$s",
+    },
+    "Canada": {
+        "Canada Post": "https://www.canadapost.ca/cpotools/apps/track/personal/findByTrackNumber?trackingNumber=%1$s",
+        "Purolator": "https://www.purolator.com/purolator/ship-track/tracking-summary.page?pin=%1$s",
+    },
+    "France": {"Colissimo": "https://www.laposte.fr/outils/suivre-vos-envois?code=%1$s"},
+    "Germany": {
+        "DHL Intraship (DE)": "https://nolp.dhl.de/nextt-online-public/set_identcodes.do?lang=de&idc=%1$s",
+        "Hermes": "https://tracking.hermesworld.com/?TrackID=%1$s",
+        "Deutsche Post DHL": "https://nolp.dhl.de/nextt-online-public/set_identcodes.do?lang=de&idc=%1$s",
+        "UPS Germany": "https://wwwapps.ups.com/WebTracking?loc=de_DE&InquiryNumber1=%1$s",
+        "DPD": "https://tracking.dpd.de/parcelstatus?query=%1$s&locale=en_DE",
+    },
+    "Italy": {
+        "BRT (Bartolini)": "https://as777.brt.it/vas/sped_det_show.hsm?Nspediz=%1$s",
+        "DHL Express": "https://www.dhl.it/it/express/ricerca.html?AWB=%1$s&brand=DHL",
+    },
+    "Netherlands": {"PostNL": "https://postnl.nl/tracktrace/?B=%1$s&P=%2$s&D=%3$s&T=C"},
+    "United Kingdom (UK)": {
+        "DHL": "https://www.dhl.com/content/g0/en/express/tracking.shtml?brand=DHL&AWB=%1$s",
+        "ParcelForce": "https://www.parcelforce.com/portal/pw/track?trackNumber=%1$s",
+        "Royal Mail": "https://www.royalmail.com/track-your-item/?trackNumber=%1$s",
+        "TNT Express (consignment)": "https://www.tnt.com/webtracker/tracking.do?searchType=CON&cons=%1$s",
+        "DPD.co.uk": "https://www.dpd.co.uk/apps/tracking/?reference=%1$s#results",
+        "DHL Parcel UK": "https://track.dhlparcel.co.uk/?con=%1$s",
+    },
+    "United States (US)": {
+        "Fedex": "https://www.fedex.com/Tracking?action=track&tracknumbers=%1$s",
+        "FedEx Sameday": "https://www.fedexsameday.com/fdx_dotracking_ua.aspx?tracknum=%1$s",
+        "OnTrac": "http://www.ontrac.com/trackingdetail.asp?tracking=%1$s",
+        "UPS": "https://www.ups.com/track?loc=en_US&tracknum=%1$s",
+        "USPS": "https://tools.usps.com/go/TrackConfirmAction_input?qtc_tLabels1=%1$s",
+        "DHL US": "https://www.logistics.dhl/us-en/home/tracking/tracking-ecommerce.html?tracking-id=%1$s",
+    },
+}
+
+
+def _st_slug(name: str) -> str:
+    """As the extension compares providers: sanitize_title, roughly (lowercase, dashes)."""
+    return re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")
+
+
+def _st_provider(name: str) -> tuple[str, str] | None:
+    wanted = _st_slug(name)
+    for providers in ST_PROVIDERS.values():
+        for provider, link in providers.items():
+            if _st_slug(provider) == wanted:
+                return provider, link
+    return None
+
+
+def _st_link(template: str, number: str, payload: dict) -> str:
+    shipping = payload.get("shipping") or {}
+    return (
+        template.replace("%1$s", quote(number, safe=""))
+        .replace("%2$s", quote(str(shipping.get("postcode") or ""), safe=""))
+        .replace("%3$s", quote(str(shipping.get("country") or ""), safe=""))
+    )
+
+
+def _st_no_route():
+    return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
+
+
+def _st_payload(site_url: str, order_id: int, item: dict) -> dict:
+    base = f"{site_url}/wp-json/wc-shipment-tracking/v3/orders/{order_id}/shipment-trackings"
+    return {
+        "tracking_id": item["tracking_id"],
+        "tracking_provider": item["custom_tracking_provider"] or item["tracking_provider"],
+        "tracking_link": item["tracking_link"],
+        "tracking_number": item["tracking_number"],
+        "date_shipped": item["date_shipped"],
+        "_links": {
+            "self": [{"href": f"{base}/{item['tracking_id']}"}],
+            "collection": [{"href": base}],
+            "up": [{"href": f"{site_url}/wp-json/wc/v3/orders/{order_id}"}],
+        },
+    }
+
+
+def _st_invalid_order():
+    return _error(404, "woocommerce_rest_order_invalid_id", "Invalid order ID.")
+
+
+@rest_api()
+def shipment_trackings(request, shop, site, order_id):
+    """An order's tracking items: GET lists them, POST adds one (201 with Location)."""
+    if not shop.wc_shipment_tracking or request.method not in {"GET", "POST"}:
+        return _st_no_route()
+    row = _order(shop, order_id)
+    if row is None:
+        return _st_invalid_order()
+    site_url = _site_url(request, site)
+    if request.method == "GET":
+        items = row.extra.get("shipment_trackings", [])
+        return JsonResponse([_st_payload(site_url, row.external_id, item) for item in items], safe=False)
+    data = _body(request)
+    number = str(data.get("tracking_number") or "").strip()
+    if not number:
+        return _error(
+            400, "rest_missing_callback_param", "Missing parameter(s): tracking_number", params=["tracking_number"]
+        )
+    custom = str(data.get("custom_tracking_provider") or "").strip()
+    shipped = str(data.get("date_shipped") or "").strip()
+    try:
+        date_shipped = datetime.strptime(shipped[:10], "%Y-%m-%d").date() if shipped else _now().date()
+    except ValueError:
+        return _error(400, "rest_invalid_param", "Invalid parameter(s): date_shipped")
+    with transaction.atomic():
+        row = SandboxOrder.objects.select_for_update().get(pk=row.pk)
+        if custom:
+            provider, link = "", str(data.get("custom_tracking_link") or "")
+        else:
+            known = _st_provider(str(data.get("tracking_provider") or ""))
+            # A predefined provider's own link; any tracking_link sent is ignored.
+            provider, link = known if known else (str(data.get("tracking_provider") or ""), "")
+        item = {
+            "tracking_id": secrets.token_hex(16),
+            "tracking_provider": provider,
+            "custom_tracking_provider": custom,
+            "tracking_link": _st_link(link, number, row.payload) if link else "",
+            "tracking_number": number,
+            "date_shipped": date_shipped.isoformat(),
+        }
+        row.extra = {**row.extra, "shipment_trackings": [*row.extra.get("shipment_trackings", []), item]}
+        row.save(update_fields=["extra"])
+    payload = _st_payload(site_url, row.external_id, item)
+    answer = JsonResponse(payload, status=201)
+    answer["Location"] = payload["_links"]["self"][0]["href"]
+    return answer
+
+
+@rest_api()
+def shipment_tracking(request, shop, site, order_id, tracking_id):
+    """One tracking item: GET reads it, DELETE removes it."""
+    if not shop.wc_shipment_tracking or request.method not in {"GET", "DELETE"}:
+        return _st_no_route()
+    row = _order(shop, order_id)
+    if row is None:
+        return _st_invalid_order()
+    items = row.extra.get("shipment_trackings", [])
+    item = next((i for i in items if i["tracking_id"] == tracking_id), None)
+    if item is None:
+        return _error(404, "woocommerce_rest_order_invalid_id", "Invalid tracking ID.")
+    payload = _st_payload(_site_url(request, site), row.external_id, item)
+    if request.method == "DELETE":
+        with transaction.atomic():
+            row = SandboxOrder.objects.select_for_update().get(pk=row.pk)
+            kept = [i for i in row.extra.get("shipment_trackings", []) if i["tracking_id"] != tracking_id]
+            row.extra = {**row.extra, "shipment_trackings": kept}
+            row.save(update_fields=["extra"])
+    return JsonResponse(payload)
+
+
+@csrf_exempt
+def shipment_tracking_providers(request, site):
+    """The providers the shop offers, by country: public, no key needed."""
+    shop = SandboxShop.objects.filter(platform=PLATFORM, domain=site).first()
+    if shop is None or not shop.wc_shipment_tracking or request.method != "GET":
+        return _st_no_route()
+    state.request_log(shop=shop, request=request, status=200)
+    return JsonResponse(ST_PROVIDERS)
 
 
 # --- webhooks ---------------------------------------------------------------------------
@@ -755,6 +940,7 @@ def control(request, site):
     """Fault switches, keys and test orders for one site (the sandbox's own endpoint).
 
     POST JSON, any of: fail_next_429, fault_retry_after, fail_next_500, slow_seconds (numbers);
+    shipment_tracking (true/false: the Shipment Tracking extension is installed, on by default);
     issue_key ("read", "write" or "read_write": answers with the key pair); revoke_keys (true);
     create_orders (a count), skus (a list); country, currency (for a new site).
     """
@@ -773,6 +959,8 @@ def control(request, site):
             k: data[k] for k in ("fail_next_429", "fault_retry_after", "fail_next_500", "slow_seconds") if k in data
         }
         state.faults_set(shop, **switches)
+        if "shipment_tracking" in data:
+            SandboxShop.objects.filter(pk=shop.pk).update(wc_shipment_tracking=bool(data["shipment_tracking"]))
         if data.get("revoke_keys"):
             SandboxApiKey.objects.filter(shop=shop).update(revoked=True)
         if data.get("issue_key"):
@@ -788,5 +976,6 @@ def control(request, site):
         fail_next_429=shop.fail_next_429,
         fail_next_500=shop.fail_next_500,
         slow_seconds=shop.slow_seconds,
+        shipment_tracking=shop.wc_shipment_tracking,
     )
     return JsonResponse(answer)

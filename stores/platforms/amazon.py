@@ -598,7 +598,8 @@ class AmazonClient(PlatformClient):
             lines = list(tracking.lines)
         if not lines:
             raise PlatformRequestRejected(f"Amazon order {external_order_id} has nothing left to ship.")
-        code = CARRIER_CODES.get(tracking.carrier.strip().lower(), "Other")
+        # The caller's carrierCode from Amazon's list when it has one, else ours by name.
+        code = tracking.carrier_code.strip() or CARRIER_CODES.get(tracking.carrier.strip().lower(), "Other")
         # Unique per package within the order, and the same for the same tracking number.
         reference = str(zlib.crc32(tracking.number.encode()) or 1)
         shipped_at = tracking.shipped_at or datetime.now(tz=UTC)
@@ -611,6 +612,8 @@ class AmazonClient(PlatformClient):
         }
         if code == "Other":
             package["carrierName"] = tracking.carrier
+        if tracking.service:
+            package["shippingMethod"] = tracking.service
         body = {"marketplaceId": self.marketplace_id, "packageDetail": package}
         self._call("POST", f"/orders/v0/orders/{external_order_id}/shipmentConfirmation", json=body)
         return TrackingResult(external_id=reference, raw=body)

@@ -172,12 +172,26 @@ class OrderPage:
 @dataclass(frozen=True)
 class TrackingInfo:
     number: str
+    # The carrier as this platform names it (fulfillment/carriers.py).
     carrier: str
     url: str = ""
     # [(external line id, quantity)]; None ships every open line of the order.
     lines: list[tuple[str, int]] | None = None
     notify_customer: bool = False
     shipped_at: datetime | None = None
+    # The platform's own code for the carrier where it keeps a list: Amazon's carrierCode
+    # ("Other" sends `carrier` as carrierName), TikTok Shop's shipping provider id,
+    # WooCommerce Shipment Tracking's predefined provider. Blank: the client goes by `carrier`.
+    carrier_code: str = ""
+    # The carrier's service ("Ground Advantage"), where the platform takes one.
+    service: str = ""
+    # Whether every line of ours on the store order has now shipped (WooCommerce then
+    # completes the order). None: complete exactly when `lines` is None.
+    complete: bool | None = None
+
+    @property
+    def completes_order(self) -> bool:
+        return self.lines is None if self.complete is None else self.complete
 
 
 @dataclass(frozen=True)

@@ -606,25 +606,36 @@ class ShopifyClient(PlatformClient):
         return parse_rest_order(response.json()["order"])
 
     def push_tracking(self, *, external_order_id: str, tracking: TrackingInfo) -> TrackingResult:
-        """Create a fulfillment with tracking on the order's open fulfillment orders."""
+        """Create a fulfillment with tracking on the order's open fulfillment orders: every
+        open line, or just `tracking.lines` (a partial fulfillment). Sent again after an
+        answer that never came, it finds its fulfillment on the order and answers that."""
         response = self._call("GET", f"orders/{int(external_order_id)}/fulfillment_orders.json")
         open_orders = [
             fo for fo in response.json().get("fulfillment_orders", []) if fo.get("status") in {"open", "in_progress"}
         ]
         groups = []
-        wanted = {str(line_id): qty for line_id, qty in tracking.lines} if tracking.lines is not None else None
+        wanted = None
+        if tracking.lines is not None:
+            wanted = {}
+            for line_id, qty in tracking.lines:
+                wanted[str(line_id)] = wanted.get(str(line_id), 0) + int(qty)
         for fo in open_orders:
             if wanted is None:
                 groups.append({"fulfillment_order_id": fo["id"]})
                 continue
-            items = [
-                {"id": item["id"], "quantity": min(wanted[str(item["line_item_id"])], item["fulfillable_quantity"])}
-                for item in fo.get("line_items", [])
-                if str(item.get("line_item_id")) in wanted and item.get("fulfillable_quantity")
-            ]
+            items = []
+            for item in fo.get("line_items", []):
+                line_id = str(item.get("line_item_id"))
+                quantity = min(wanted.get(line_id, 0), item.get("fulfillable_quantity") or 0)
+                if quantity > 0:
+                    items.append({"id": item["id"], "quantity": quantity})
+                    wanted[line_id] -= quantity  # a line spread over two fulfillment orders is taken once
             if items:
                 groups.append({"fulfillment_order_id": fo["id"], "fulfillment_order_line_items": items})
         if not groups:
+            done = self._fulfillment_with(external_order_id, tracking.number)
+            if done is not None:
+                return TrackingResult(external_id=ident(done.get("id")), raw=done)
             raise PlatformRequestRejected(f"Shopify order {external_order_id} has nothing left to fulfil.")
         tracking_info = {"number": tracking.number, "company": tracking.carrier, "url": tracking.url}
         body = {
@@ -636,6 +647,15 @@ class ShopifyClient(PlatformClient):
         }
         created = self._call("POST", "fulfillments.json", json=body).json()["fulfillment"]
         return TrackingResult(external_id=ident(created.get("id")), raw=created)
+
+    def _fulfillment_with(self, external_order_id: str, number: str) -> dict | None:
+        """The order's fulfillment already carrying this tracking number, if any."""
+        order = self._call("GET", f"orders/{int(external_order_id)}.json").json().get("order") or {}
+        for fulfillment in order.get("fulfillments") or []:
+            numbers = [fulfillment.get("tracking_number"), *(fulfillment.get("tracking_numbers") or [])]
+            if number and number in numbers and fulfillment.get("status") != "cancelled":
+                return fulfillment
+        return None
 
     # --- webhooks -----------------------------------------------------------------------
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:

@@ -399,7 +399,13 @@ class TikTokClient(PlatformClient):
         return parse_order(self._order_payload(external_id))
 
     def push_tracking(self, *, external_order_id: str, tracking: TrackingInfo) -> TrackingResult:
-        """Ship with our own carrier: mark the package shipped, or update the tracking it has."""
+        """Ship with our own carrier: mark the package of these lines shipped, or correct the
+        tracking of lines already shipped.
+
+        The provider is the one of the order's delivery option whose id is
+        `tracking.carrier_code`, else whose name is `tracking.carrier`. Line items are one per
+        unit; lines of a partly shipped order that have no tracking yet go out as a new
+        package (a split order's later part), lines that have one get it updated."""
         order = self._order_payload(external_order_id)
         option = text(order.get("delivery_option_id"))
         providers = (
@@ -408,22 +414,30 @@ class TikTokClient(PlatformClient):
             )
             or []
         )
-        provider = next((p for p in providers if text(p.get("name")).lower() == tracking.carrier.strip().lower()), None)
+        code, name = tracking.carrier_code.strip(), tracking.carrier.strip().lower()
+        provider = next((p for p in providers if code and text(p.get("id")) == code), None) or next(
+            (p for p in providers if text(p.get("name")).lower() == name), None
+        )
         if provider is None:
             names = ", ".join(text(p.get("name")) for p in providers)
             raise PlatformRequestRejected(
                 f"TikTok Shop offers no carrier named {tracking.carrier} for this order (it offers: {names})."
             )
         status = text(order.get("status"))
-        if status in SHIPPED:
-            body = {"tracking_number": tracking.number, "shipping_provider_id": provider["id"]}
+        body = {"tracking_number": tracking.number, "shipping_provider_id": provider["id"]}
+        has_tracking = {
+            text(item.get("id")) for item in order.get("line_items") or [] if text(item.get("tracking_number"))
+        }
+        wanted = None if tracking.lines is None else [str(line_id) for line_id, _qty in tracking.lines]
+        new_lines = None if wanted is None else [line_id for line_id in wanted if line_id not in has_tracking]
+        ships_new = status in AWAITING_SHIPMENT or (status == "PARTIALLY_SHIPPING" and bool(new_lines))
+        if status in SHIPPED and not ships_new:
             self._call("POST", f"/fulfillment/202309/orders/{external_order_id}/shipping_info/update", body=body)
             return TrackingResult(external_id=external_order_id, raw=body)
-        if status not in AWAITING_SHIPMENT:
+        if not ships_new:
             raise PlatformRequestRejected(f"TikTok Shop order {external_order_id} is {status}; it cannot be shipped.")
-        body = {"tracking_number": tracking.number, "shipping_provider_id": provider["id"]}
-        if tracking.lines is not None:
-            body["order_line_item_ids"] = [str(line_id) for line_id, _qty in tracking.lines]
+        if new_lines is not None:
+            body["order_line_item_ids"] = new_lines
         data = self._call("POST", f"/fulfillment/202309/orders/{external_order_id}/packages", body=body)
         return TrackingResult(external_id=ident(data.get("package_id")), raw=data)
 

@@ -173,6 +173,8 @@ CONNECT_WITH_KEYS = "keys"
 # Orders are read; tracking writes an order note and the status, so the key must write too.
 KEY_SCOPE = "read_write"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# The Shipment Tracking extension's REST namespace (woocommerce.com/document/shipment-tracking).
+SHIPMENT_TRACKING_NAMESPACE = "wc-shipment-tracking/v3"
 
 
 def normalize_site_url(value: str) -> str:
@@ -226,6 +228,15 @@ def oauth1_sign(method: str, url: str, params: Mapping[str, str], consumer_secre
 
 def webhook_signature(body: bytes, secret: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def _error_code(response: requests.Response) -> str:
+    """WordPress's error code ("rest_no_route", "woocommerce_rest_..."), or ""."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    return text(data.get("code")) if isinstance(data, Mapping) else ""
 
 
 def _error_message(response: requests.Response) -> str:
@@ -357,7 +368,8 @@ class WooCommerceClient(PlatformClient):
 
     # --- calls --------------------------------------------------------------------------
     def _send(self, method: str, path: str, *, params: Mapping | None = None, **kwargs) -> requests.Response:
-        url = self.api_url(path)
+        # A path under the core REST API (wc/v3), or the full URL of an extension's route.
+        url = path if path.startswith(("https://", "http://")) else self.api_url(path)
         query = {k: str(v) for k, v in (params or {}).items()}
         key = self.credentials.get("consumer_key", "")
         secret = self.credentials.get("consumer_secret", "")
@@ -375,7 +387,10 @@ class WooCommerceClient(PlatformClient):
         return self.http.request(method, url, params=query, headers={"Accept": "application/json"}, **kwargs)
 
     def _call(self, method: str, path: str, **kwargs) -> requests.Response:
-        response = self._send(method, path, **kwargs)
+        return self._checked(self._send(method, path, **kwargs), method, path)
+
+    def _checked(self, response: requests.Response, method: str, path: str) -> requests.Response:
+        """The answer if it is a success, else the error it stands for."""
         status = response.status_code
         if status == 401:
             message = _error_message(response)
@@ -411,27 +426,73 @@ class WooCommerceClient(PlatformClient):
         return parse_order(self._call("GET", f"orders/{int(external_id)}").json())
 
     def push_tracking(self, *, external_order_id: str, tracking: TrackingInfo) -> TrackingResult:
-        """Core WooCommerce has no tracking field: an order note, tracking meta, and status completed."""
+        """A tracking item of the Shipment Tracking extension when the shop has it (its route
+        answers `rest_no_route` when it has not), else an order note with the tracking in the
+        order's meta; the order becomes completed once every line of ours has shipped
+        (`tracking.completes_order`). Sent again, it finds its tracking item or note and
+        adds no second one."""
         order_id = int(external_order_id)
+        item = self._shipment_tracking_add(order_id, tracking)
+        update: dict = {}
+        if item is not None:
+            external_id, raw = text(item.get("tracking_id")), {"tracking": item}
+        else:
+            note = self._tracking_note_add(order_id, tracking)
+            external_id, raw = ident(note.get("id")), {"note": note}
+            update["meta_data"] = [
+                {"key": "_tracking_number", "value": tracking.number},
+                {"key": "_tracking_provider", "value": tracking.carrier},
+                *([{"key": "_tracking_url", "value": tracking.url}] if tracking.url else []),
+            ]
+        if tracking.completes_order:
+            update["status"] = "completed"
+        if update:
+            raw["order"] = self._call("PUT", f"orders/{order_id}", json=update).json()
+        return TrackingResult(external_id=external_id, raw=raw)
+
+    def shipment_tracking_url(self, order_id: int) -> str:
+        """The Shipment Tracking extension's tracking items of an order (REST API v3)."""
+        site = normalize_site_url(self.connection.site_url)
+        return f"{site}/wp-json/{SHIPMENT_TRACKING_NAMESPACE}/orders/{order_id}/shipment-trackings"
+
+    def _shipment_tracking_add(self, order_id: int, tracking: TrackingInfo) -> dict | None:
+        """The order's tracking item for this number (made now, or found); None when the shop
+        has no Shipment Tracking extension."""
+        url = self.shipment_tracking_url(order_id)
+        listed = self._send("GET", url)
+        if listed.status_code == 404 and _error_code(listed) == "rest_no_route":
+            return None
+        items = self._checked(listed, "GET", url).json()
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, Mapping) and text(item.get("tracking_number")) == tracking.number:
+                return dict(item)
+        shipped = (tracking.shipped_at or datetime.now(tz=UTC)).astimezone(UTC)
+        body = {"tracking_number": tracking.number, "date_shipped": shipped.strftime("%Y-%m-%d")}
+        if tracking.carrier_code:
+            # A provider of the extension's list: it builds the link itself.
+            body["tracking_provider"] = tracking.carrier_code
+        else:
+            body["custom_tracking_provider"] = tracking.carrier
+            if tracking.url:
+                body["custom_tracking_link"] = tracking.url
+        return self._call("POST", url, json=body).json()
+
+    def _tracking_note_add(self, order_id: int, tracking: TrackingInfo) -> dict:
+        """Core WooCommerce has no tracking field: a note on the order (emailed to the buyer
+        when `notify_customer`)."""
         note = f"Shipped via {tracking.carrier}, tracking number {tracking.number}"
         if tracking.url:
             note += f": {tracking.url}"
         if tracking.lines is not None:
             note += " (items: " + ", ".join(f"{line_id} x {qty}" for line_id, qty in tracking.lines) + ")"
-        created = self._call(
-            "POST", f"orders/{order_id}/notes", json={"note": note + ".", "customer_note": tracking.notify_customer}
+        note += "."
+        notes = self._call("GET", f"orders/{order_id}/notes").json()
+        for existing in notes if isinstance(notes, list) else []:
+            if isinstance(existing, Mapping) and text(existing.get("note")) == note:
+                return dict(existing)
+        return self._call(
+            "POST", f"orders/{order_id}/notes", json={"note": note, "customer_note": tracking.notify_customer}
         ).json()
-        update = {
-            "meta_data": [
-                {"key": "_tracking_number", "value": tracking.number},
-                {"key": "_tracking_provider", "value": tracking.carrier},
-                *([{"key": "_tracking_url", "value": tracking.url}] if tracking.url else []),
-            ]
-        }
-        if tracking.lines is None:
-            update["status"] = "completed"
-        order = self._call("PUT", f"orders/{order_id}", json=update).json()
-        return TrackingResult(external_id=ident(created.get("id")), raw={"note": created, "order": order})
 
     # --- webhooks -----------------------------------------------------------------------
     def subscribe_webhook(self, *, topic: str, address: str) -> dict:

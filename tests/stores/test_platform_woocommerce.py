@@ -9,7 +9,7 @@ revoked key (pinned by test_woocommerce_keys_never_expire_so_nothing_is_refreshe
 import html
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -422,7 +422,8 @@ def test_woocommerce_pull_sets_an_unreadable_order_aside_and_reads_the_rest(stor
 
 
 def test_woocommerce_push_tracking_adds_a_note_and_completes_the_order(store, sandbox, sleeps):
-    sandbox.control(create_orders=1)
+    # a shop without the Shipment Tracking extension: its routes answer rest_no_route
+    sandbox.control(create_orders=1, shipment_tracking=False)
     row = SandboxOrder.objects.get()
     http = recording_http("woocommerce", sleeps)
     result = store_call(
@@ -444,6 +445,98 @@ def test_woocommerce_push_tracking_adds_a_note_and_completes_the_order(store, sa
     ]
     order = store_call(store=store, operation=lambda c: c.get_order(str(row.external_id)), http=http)
     assert order.fulfillment_status == FulfillmentStatus.FULFILLED
+
+
+def test_woocommerce_push_tracking_uses_the_shipment_tracking_extension_when_the_shop_has_it(store, sandbox, sleeps):
+    sandbox.control(create_orders=1)
+    row = SandboxOrder.objects.get()
+    tracking = TrackingInfo(
+        number="9400111899223334445566",
+        carrier="USPS",
+        carrier_code="USPS",
+        shipped_at=datetime(2026, 7, 10, 15, 0, tzinfo=UTC),
+        lines=[(str(row.payload["line_items"][0]["id"]), 1)],
+        complete=True,
+    )
+    http = recording_http("woocommerce", sleeps)
+    result = store_call(
+        store=store,
+        operation=lambda c: c.push_tracking(external_order_id=str(row.external_id), tracking=tracking),
+        http=http,
+    )
+    row.refresh_from_db()
+    # a tracking item of the extension, with the provider's own link; no note, no meta of ours
+    (item,) = row.extra["shipment_trackings"]
+    assert (item["tracking_provider"], item["tracking_number"]) == ("USPS", "9400111899223334445566")
+    assert item["date_shipped"] == "2026-07-10"
+    assert (
+        item["tracking_link"]
+        == "https://tools.usps.com/go/TrackConfirmAction_input?qtc_tLabels1=9400111899223334445566"
+    )
+    assert result.external_id == item["tracking_id"]
+    assert "notes" not in row.extra
+    assert "_tracking_number" not in [m["key"] for m in row.payload["meta_data"]]
+    assert row.payload["status"] == "completed"  # complete=True
+    # the extension's own GET answers it, in its documented shape
+    listed = store_call(
+        store=store,
+        operation=lambda c: c._call("GET", c.shipment_tracking_url(row.external_id)).json(),
+        http=http,
+    )
+    assert [entry["tracking_id"] for entry in listed] == [item["tracking_id"]]
+    assert set(listed[0]) == {
+        "tracking_id",
+        "tracking_provider",
+        "tracking_link",
+        "tracking_number",
+        "date_shipped",
+        "_links",
+    }
+    # sent again (an answer that never came), it finds its item and adds none
+    again = store_call(
+        store=store,
+        operation=lambda c: c.push_tracking(external_order_id=str(row.external_id), tracking=tracking),
+        http=http,
+    )
+    row.refresh_from_db()
+    assert again.external_id == result.external_id and len(row.extra["shipment_trackings"]) == 1
+
+
+def test_woocommerce_carrier_off_the_extensions_list_goes_as_a_custom_provider(store, sandbox, sleeps):
+    sandbox.control(create_orders=1)
+    row = SandboxOrder.objects.get()
+    url = "https://toi.kuronekoyamato.co.jp/cgi-bin/tneko?number00=1&number01=123456789012"
+    store_call(
+        store=store,
+        operation=lambda c: c.push_tracking(
+            external_order_id=str(row.external_id),
+            tracking=TrackingInfo(number="123456789012", carrier="Yamato Transport", url=url, lines=[], complete=False),
+        ),
+        http=recording_http("woocommerce", sleeps),
+    )
+    row.refresh_from_db()
+    (item,) = row.extra["shipment_trackings"]
+    assert (item["custom_tracking_provider"], item["tracking_link"]) == ("Yamato Transport", url)
+    assert row.payload["status"] == "processing"  # not everything has shipped
+
+
+def test_woocommerce_partial_shipment_without_the_extension_notes_it_and_leaves_the_order_open(store, sandbox, sleeps):
+    sandbox.control(create_orders=1, shipment_tracking=False)
+    row = SandboxOrder.objects.get()
+    line_id = str(row.payload["line_items"][0]["id"])
+    store_call(
+        store=store,
+        operation=lambda c: c.push_tracking(
+            external_order_id=str(row.external_id),
+            tracking=TrackingInfo(number="1Z9", carrier="UPS", lines=[(line_id, 1)], complete=False),
+        ),
+        http=recording_http("woocommerce", sleeps),
+    )
+    row.refresh_from_db()
+    (note,) = row.extra["notes"]
+    assert note["note"] == f"Shipped via UPS, tracking number 1Z9 (items: {line_id} x 1)."
+    assert row.payload["status"] == "processing"
+    assert SandboxRequest.objects.filter(path__contains="/wc-shipment-tracking/", status=404).count() == 1
 
 
 def test_woocommerce_webhook_signature_good_and_bad(store, sandbox, sleeps):
