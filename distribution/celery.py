@@ -53,10 +53,33 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.autopay_sweep",
         "schedule": float(os.environ.get("AUTOPAY_SWEEP_SECONDS", "60")),
     },
+    # Fulfilment (fulfillment/tasks.py): paid orders not yet pushed, cancel requests not
+    # yet carried, the warehouses' changes, tracking due to be sent on to the stores.
+    "fulfillment-push-paid": {
+        "task": "fulfillment.tasks.push_paid_orders",
+        "schedule": float(os.environ.get("PUSH_SWEEP_SECONDS", "60")),
+    },
+    "fulfillment-cancel-requests": {
+        "task": "fulfillment.tasks.carry_cancel_requests",
+        "schedule": float(os.environ.get("CANCEL_SWEEP_SECONDS", "60")),
+    },
+    "fulfillment-poll-warehouses": {
+        "task": "fulfillment.tasks.poll_warehouses",
+        "schedule": float(os.environ.get("WAREHOUSE_POLL_SECONDS", "60")),
+    },
+    "fulfillment-sync-tracking": {
+        "task": "fulfillment.tasks.sync_tracking_due",
+        "schedule": float(os.environ.get("TRACKING_SYNC_SECONDS", "60")),
+    },
     # Nightly proof of the ledger's invariants (finance/audit.py); the admin shows the result.
     "finance-check-ledger": {
         "task": "finance.tasks.check_ledger_nightly",
         "schedule": crontab(hour=int(os.environ.get("LEDGER_CHECK_HOUR", "3")), minute=17),
+    },
+    # Nightly comparison of our pushed orders with each warehouse's (fulfillment/reconcile.py).
+    "fulfillment-reconcile-warehouses": {
+        "task": "fulfillment.tasks.reconcile_warehouses",
+        "schedule": crontab(hour=int(os.environ.get("RECONCILE_HOUR", "4")), minute=7),
     },
 }
 app.autodiscover_tasks()

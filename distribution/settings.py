@@ -240,6 +240,8 @@ CATALOG_DOCUMENT_MAX_BYTES = env_int("CATALOG_DOCUMENT_MAX_BYTES", 20 * 1024 * 1
 MAPPING_IMPORT_INLINE_ROWS = env_int("MAPPING_IMPORT_INLINE_ROWS", 2_000)
 # A pull renews its store lease after every page; a killed worker's lease lapses after this.
 PULL_LEASE_SECONDS = env_int("PULL_LEASE_SECONDS", 300)
+# A push attempt holds its order this long; a killed worker's order is pushed again after it.
+PUSH_CLAIM_SECONDS = env_int("PUSH_CLAIM_SECONDS", 180)
 # The admin's xlsx exports: a cell typed as "=..." leaves as text, never as a formula.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
@@ -408,6 +410,8 @@ if _SANDBOX_DEFAULTS and not TESTING:
         "webhook_secret": "whsec_" + base64.b64encode(_sandbox_demo_secret("webhook")).decode(),
         # Packages leave this long after the order arrives (the sandbox ships lazily).
         "ship_after_seconds": 300,
+        # Its signed webhooks come to our endpoint (the site the sandbox is served from).
+        "webhook_url": SANDBOX_BASE_URL.removesuffix("/sandbox") + "/webhooks/warehouse/US-CA/",
     }
 
 # --- Finance (finance/ owns this block). Top-ups from this many USD need a second staff

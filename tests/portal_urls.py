@@ -20,6 +20,8 @@ PUBLIC_URL_NAMES = {
     "stores:woocommerce_keys_callback",
     # Platforms post order webhooks here; each is verified by its signature.
     "webhooks:shopify_orders",
+    # Warehouses post shipment events here; each is verified by its Standard Webhooks signature.
+    "warehouse_webhooks:events",
 }
 
 

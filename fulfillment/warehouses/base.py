@@ -287,3 +287,8 @@ class OutboundBackend(ABC):
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """Verify a webhook delivery (signature first, then its age) and read it.
         Raises WebhookRejected for anything not provably from the warehouse."""
+
+    def event_order(self, payload: Mapping) -> OutboundOrder | None:
+        """The order in a webhook event's stored payload (as `parse_webhook` read it, for
+        applying it later); None for events that name no order or backends without webhooks."""
+        return None

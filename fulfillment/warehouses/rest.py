@@ -244,11 +244,15 @@ def verify_webhook(headers: Mapping[str, str], body: bytes, *, secret: str, now:
     return message_id, int(timestamp)
 
 
+def event_payload_order(document: Mapping) -> OutboundOrder | None:
+    data = document.get("data")
+    return parse_order(data) if isinstance(data, Mapping) and data.get("reference_id") else None
+
+
 def parse_event(message_id: str, timestamp: int, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
     try:
         document = require_mapping(json.loads(body), "a webhook body")
-        data = document.get("data")
-        order = parse_order(data) if isinstance(data, Mapping) and data.get("reference_id") else None
+        order = event_payload_order(document)
     except (ValueError, PayloadError, KeyError, TypeError, AttributeError) as exc:
         raise WebhookRejected(
             _("The webhook body cannot be read: %(problem)s") % {"problem": str(exc)[:ECHO_MAX]}
@@ -464,3 +468,6 @@ class RestBackend(OutboundBackend):
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         message_id, timestamp = verify_webhook(headers, body, secret=self.connection.webhook_secret, now=self.now())
         return parse_event(message_id, timestamp, body, headers)
+
+    def event_order(self, payload: Mapping) -> OutboundOrder | None:
+        return event_payload_order(payload)

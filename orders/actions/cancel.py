@@ -39,12 +39,18 @@ def cancellable(order: Order) -> bool:
     return order.is_unpaid or order.status in (OrderStatus.PAID, OrderStatus.PUSH_FAILED, OrderStatus.AT_WAREHOUSE)
 
 
-def _release_stock(order: Order) -> None:
+def line_quantities(order: Order) -> dict[int, int]:
+    """Pieces of each Item in the order: what its stock reservation holds."""
     quantities: dict[int, int] = {}
     for item_id, quantity in OrderLine.objects.filter(order=order, item__isnull=False).values_list(
         "item_id", "quantity"
     ):
         quantities[item_id] = quantities.get(item_id, 0) + quantity
+    return quantities
+
+
+def release_stock(order: Order) -> None:
+    quantities = line_quantities(order)
     if quantities:
         items_stock_release(quantities=quantities, reference=order.number)
 
@@ -73,7 +79,7 @@ def orders_cancel(*, actor: Membership, orders: Iterable[Order], reason: str = "
                 if locked.status == OrderStatus.PAID:
                     message = _cancel_message(_("Cancelled in the portal and refunded to the balance."), why)
                     order_transition(order=locked, to_status=OrderStatus.CANCELLED, actor=actor.user, message=message)
-                    _release_stock(locked)
+                    release_stock(locked)
                     finance.refund_post(
                         distributor=actor.distributor,
                         reference=locked.number,

@@ -1,0 +1,443 @@
+"""Paid orders to the warehouse and back, over real HTTP against the sandbox warehouse
+(live_server): the push after payment, a duplicate push, a lost answer, 500 then
+success, the last try failing and a retry, shipping (whole and in two packages), the
+poll and the signed webhook (forged and replayed ones too), cancel before and after
+shipping, self-pickup, and the sweep that catches a lost message."""
+
+import json
+import time
+from decimal import Decimal
+
+import pytest
+import requests
+from django.urls import reverse
+
+from catalog.models import Item
+from finance import services as finance
+from finance.ledger import balance_account
+from finance.models import Transaction
+from fulfillment import cancels, changes, push
+from fulfillment.models import Outbound, Shipment, WarehouseEvent
+from fulfillment.warehouses.rest import webhook_signature
+from orders.actions import orders_cancel, orders_pay
+from orders.models import Logistics, Order, OrderStatus
+from sandbox.models import SandboxOutboundOrder, SandboxWarehouseWebhook
+from stores.models import Platform
+from tests.catalog.factories import ItemFactory, WarehouseFactory
+from tests.distribution.factories import owner_of
+from tests.fulfillment.factories import WarehouseBackendFactory
+from tests.orders.factories import OrderFactory, OrderLineFactory, PlatformOrderFactory
+from tests.sandbox_helpers import WarehouseSandbox, recording_http
+from tests.stores.factories import StoreFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ACCOUNT = "push-us"
+
+
+@pytest.fixture
+def sandbox(live_server):
+    return WarehouseSandbox(live_server.url)
+
+
+@pytest.fixture
+def account(sandbox, live_server):
+    # A warehouse that takes its time unless a test says otherwise; its webhooks come to us.
+    webhook_url = f"{live_server.url}{reverse('warehouse_webhooks:events', args=['US-CA'])}"
+    return sandbox.control(ACCOUNT, ship_after_seconds=3600, webhook_url=webhook_url)
+
+
+@pytest.fixture
+def warehouse(sandbox, account):
+    warehouse = WarehouseFactory(code="US-CA", sites="US", name="Ontario CA", address="1 Dock Rd, Ontario CA")
+    WarehouseBackendFactory(
+        warehouse=warehouse,
+        kind="rest",
+        base_url=sandbox.api_url(ACCOUNT),
+        token=account["api_token"],
+        webhook_secret=account["webhook_secret"],
+    )
+    return warehouse
+
+
+@pytest.fixture
+def owner():
+    return owner_of()
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user("staff", "staff@example.com", "pw", is_staff=True)
+
+
+@pytest.fixture
+def items(warehouse):
+    return [
+        ItemFactory(warehouse=warehouse, item_id="LS228800001-01-01", stock_on_hand=50, price=Decimal("10.00")),
+        ItemFactory(warehouse=warehouse, item_id="LS228800002-01-01", stock_on_hand=50, price=Decimal("5.00")),
+    ]
+
+
+@pytest.fixture
+def funded(owner, staff):
+    finance.adjustment_post(
+        actor=staff, distributor=owner.distributor, amount="500.00", reason="test", idempotency_key="fund"
+    )
+    return owner
+
+
+def make_order(owner, items, *, quantities=(2, 1), **fields):
+    # A store without an API: its tracking goes in the tracking file (the sync to the
+    # platforms is tests/fulfillment/test_tracking.py's).
+    store = StoreFactory(distributor=owner.distributor, platform=Platform.OTHER)
+    platform_order = PlatformOrderFactory(store=store)
+    goods = sum(item.price * quantity for item, quantity in zip(items, quantities, strict=False))
+    recipient = {
+        "recipient_name": "Ada Lovelace",
+        "address1": "12 Analytical Ave",
+        "city": "Boston",
+        "province": "MA",
+        "postal_code": "02134",
+        "country": "US",
+    }
+    order = OrderFactory(
+        distributor=owner.distributor,
+        store=store,
+        platform_order=platform_order,
+        warehouse=items[0].warehouse,
+        goods_amount=goods,
+        total_amount=goods,
+        **{**recipient, **fields},
+    )
+    for n, (item, quantity) in enumerate(zip(items, quantities, strict=False)):
+        OrderLineFactory(
+            order=order,
+            item=item,
+            item_code=item.item_id,
+            product_name=item.product.name,
+            quantity=quantity,
+            unit_price=item.price,
+            platform_line_id=f"{platform_order.external_id}{n}",
+        )
+    return order
+
+
+def pay(owner, order, key=None):
+    result = orders_pay(actor=owner, orders=[order], idempotency_key=key or f"pay:{order.number}")
+    assert result.paid, result
+    order.refresh_from_db()
+    return order
+
+
+def balance(owner) -> Decimal:
+    account = balance_account(owner.distributor)
+    account.refresh_from_db()
+    return account.balance
+
+
+def at_warehouse(reference):
+    return SandboxOutboundOrder.objects.filter(reference_id=reference)
+
+
+# --- the push ---------------------------------------------------------------------------
+
+
+def test_a_paid_order_is_pushed_after_commit_under_its_order_number(funded, items):
+    # given an order (two Items) that the distributor pays
+    order = make_order(funded, items)
+    # when it is paid (the receiver pushes it once the payment has committed)
+    order = pay(funded, order)
+    # then the warehouse holds one order under our number, with our recipient and lines
+    assert order.status == OrderStatus.AT_WAREHOUSE
+    (stored,) = at_warehouse(order.number)
+    body = stored.payload
+    assert body["recipient"]["address"]["zip_code"] == "02134"
+    assert sorted((p["reference_id"], p["quantity"]) for p in body["products"]) == [
+        ("LS228800001-01-01", 2),
+        ("LS228800002-01-01", 1),
+    ]
+    outbound = Outbound.objects.get(order=order)
+    assert (outbound.state, outbound.attempts, outbound.reference) == ("pushed", 1, order.number)
+    assert outbound.warehouse_order_id == str(stored.pk) or outbound.warehouse_order_id
+    assert "Pushed to warehouse US-CA" in order.events.get(to_status=OrderStatus.AT_WAREHOUSE).message
+
+
+def test_pushing_twice_makes_one_warehouse_order(funded, items):
+    order = pay(funded, make_order(funded, items))
+    # when a duplicate task and the sweep come after the push
+    assert push.order_push(order.pk) == "skipped"
+    Outbound.objects.filter(order=order).update(state=Outbound.State.PENDING, next_attempt_at=None)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID)
+    assert push.order_push(order.pk) == "pushed"
+    # then the warehouse still has one order, and ours is at the warehouse again
+    assert at_warehouse(order.number).count() == 1
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.AT_WAREHOUSE
+
+
+def test_a_lost_answer_is_looked_up_before_the_next_attempt(funded, items, sandbox):
+    # given a warehouse that stores the next order and loses its answer
+    sandbox.control(ACCOUNT, lose_next_create=1)
+    order = pay(funded, make_order(funded, items))
+    # then the order waits for its next attempt, knowing the answer was lost
+    outbound = Outbound.objects.get(order=order)
+    assert (order.status, outbound.state, outbound.lost_response) == (OrderStatus.PAID, "pending", True)
+    assert outbound.next_attempt_at is not None and "look it up" in outbound.last_error
+    # when the next attempt comes (its time forced), it finds the order instead of creating another
+    Outbound.objects.filter(pk=outbound.pk).update(next_attempt_at=None)
+    assert push.order_push(order.pk) == "pushed"
+    assert at_warehouse(order.number).count() == 1
+    outbound.refresh_from_db()
+    assert (outbound.state, outbound.attempts, outbound.lost_response) == ("pushed", 2, False)
+
+
+def test_a_500_then_success_pushes_once(funded, items, sandbox):
+    sandbox.control(ACCOUNT, fail_next_500=1)
+    order = pay(funded, make_order(funded, items))
+    assert Outbound.objects.get(order=order).state == "pending"
+    Outbound.objects.filter(order=order).update(next_attempt_at=None)
+    assert push.order_push(order.pk, http=recording_http("warehouse", [])) == "pushed"
+    assert at_warehouse(order.number).count() == 1
+
+
+def test_the_last_failed_try_shows_push_failed_and_a_retry_pushes_it(funded, items, sandbox):
+    # given a warehouse answering 500 to everything for a while
+    sandbox.control(ACCOUNT, fail_next_500=1000)
+    order = pay(funded, make_order(funded, items))
+    http = recording_http("warehouse", [])
+    for _attempt in range(push.MAX_ATTEMPTS):
+        Outbound.objects.filter(order=order).update(next_attempt_at=None)
+        push.order_push(order.pk, http=http)
+    # then the order shows "push failed" with the reason
+    order.refresh_from_db()
+    outbound = Outbound.objects.get(order=order)
+    assert (order.status, outbound.state, outbound.attempts) == (OrderStatus.PUSH_FAILED, "failed", push.MAX_ATTEMPTS)
+    failed = order.events.get(to_status=OrderStatus.PUSH_FAILED).message
+    assert "Push to the warehouse failed after 8 attempt(s)" in failed and "500" in failed
+    assert push.push_candidates() == []
+    # when the warehouse is back and staff retry
+    sandbox.control(ACCOUNT, fail_next_500=0)
+    assert push.outbound_retry(orders=[order]) == [order.number]
+    # then it is pushed (the retry's receiver), once
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AT_WAREHOUSE
+    assert at_warehouse(order.number).count() == 1
+
+
+def test_a_warehouse_refusal_fails_at_once_with_its_words(funded, items):
+    order = pay(funded, make_order(funded, items, address1=""))  # the warehouse needs a street
+    assert order.status == OrderStatus.PUSH_FAILED
+    assert Outbound.objects.get(order=order).attempts == 1
+    assert "address1" in order.events.get(to_status=OrderStatus.PUSH_FAILED).message
+
+
+@pytest.fixture
+def lost_messages():
+    """The receiver's messages go missing: only beat's sweep pushes."""
+    from fulfillment import receivers
+    from orders.state import order_status_changed
+
+    order_status_changed.disconnect(dispatch_uid="fulfillment.order_status_changed")
+    yield
+    receivers.connect()
+
+
+def test_held_orders_are_not_pushed_and_the_sweep_takes_them_once_released(funded, items, lost_messages):
+    # given a paid order whose push message was lost, on hold
+    order = pay(funded, make_order(funded, items))
+    assert order.status == OrderStatus.PAID and not Outbound.objects.exists()
+    Order.objects.filter(pk=order.pk).update(held_at="2026-01-01T00:00:00Z", hold_reason="check")
+    assert push.push_candidates() == []
+    # when it is released and beat's sweep runs
+    Order.objects.filter(pk=order.pk).update(held_at=None, hold_reason="")
+    assert push.push_sweep() == 1
+    # then it is at the warehouse, and the next sweep has nothing to do
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.AT_WAREHOUSE
+    assert push.push_sweep() == 0
+
+
+# --- what comes back --------------------------------------------------------------------
+
+
+def test_the_poll_records_the_shipment_and_ships_the_order(funded, items, sandbox, warehouse):
+    order = pay(funded, make_order(funded, items))
+    items[0].refresh_from_db()
+    assert items[0].reserved == 2
+    # when the warehouse ships it and the poll reads its changes
+    sandbox.control(ACCOUNT, ship_now=order.number, webhook_url="")
+    applied, strangers = changes.warehouse_poll(warehouse=warehouse)
+    # then the order is shipped with its tracking, and the reserved stock has left
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED and applied >= 1
+    (shipment,) = Shipment.objects.filter(order=order)
+    assert shipment.carrier == "USPS" and shipment.tracking_number == order.tracking_number
+    assert sorted((line.order_line.item_code, line.quantity) for line in shipment.lines.all()) == [
+        ("LS228800001-01-01", 2),
+        ("LS228800002-01-01", 1),
+    ]
+    item = Item.objects.get(pk=items[0].pk)
+    assert (item.reserved, item.stock_on_hand) == (0, 48)
+    # and polling again changes nothing
+    changes.warehouse_poll(warehouse=warehouse)
+    assert Shipment.objects.filter(order=order).count() == 1
+    assert Item.objects.get(pk=items[0].pk).stock_on_hand == 48
+
+
+def test_two_packages_ship_the_order_part_by_part(funded, items, sandbox, warehouse):
+    # given a warehouse that ships at once, in two packages, the second two seconds later
+    sandbox.control(ACCOUNT, ship_after_seconds=0, split_packages=True, second_package_lag_seconds=2, webhook_url="")
+    order = pay(funded, make_order(funded, items))
+    # when the first package has left
+    changes.warehouse_poll(warehouse=warehouse)
+    order.refresh_from_db()
+    # then the order is partly shipped, still at the warehouse
+    assert order.status == OrderStatus.AT_WAREHOUSE
+    assert Outbound.objects.get(order=order).warehouse_status == "partially_shipped"
+    assert Shipment.objects.filter(order=order).count() == 1
+    # and when the second has left too, it is shipped
+    time.sleep(2.2)
+    changes.warehouse_poll(warehouse=warehouse)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
+    assert Shipment.objects.filter(order=order).count() == 2
+    shipped = {}
+    for shipment in Shipment.objects.filter(order=order).prefetch_related("lines__order_line"):
+        for line in shipment.lines.all():
+            shipped[line.order_line.item_code] = shipped.get(line.order_line.item_code, 0) + line.quantity
+    assert shipped == {"LS228800001-01-01": 2, "LS228800002-01-01": 1}
+
+
+def test_a_signed_webhook_is_stored_once_and_applied(funded, items, sandbox):
+    order = pay(funded, make_order(funded, items))
+    # when the warehouse ships and its webhook arrives (twice: it sends duplicates)
+    sandbox.control(ACCOUNT, webhook_duplicates=1)
+    sandbox.control(ACCOUNT, ship_now=order.number)
+    # then the event is stored once, applied once, and the order shipped
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
+    assert WarehouseEvent.objects.filter(type="order.shipped").count() == 1
+    event = WarehouseEvent.objects.get(type="order.shipped")
+    assert event.processed_at is not None and event.error == ""
+    assert Shipment.objects.filter(order=order).count() == 1
+    assert SandboxWarehouseWebhook.objects.get(topic="order.shipped").deliveries == 2
+
+
+def test_a_forged_webhook_is_refused_and_nothing_is_stored(funded, items, account, live_server):
+    order = pay(funded, make_order(funded, items))
+    url = f"{live_server.url}{reverse('warehouse_webhooks:events', args=['US-CA'])}"
+    body = json.dumps({"type": "order.shipped", "data": {"reference_id": order.number, "status": "Completed"}})
+    stamp = str(int(time.time()))
+    forged = {
+        "webhook-id": "msg_forged",
+        "webhook-timestamp": stamp,
+        "webhook-signature": webhook_signature("whsec_" + "A" * 32, "msg_forged", stamp, body.encode()),
+        "content-type": "application/json",
+    }
+    answer = requests.post(url, data=body, headers=forged, timeout=10)
+    assert answer.status_code == 401
+    # a correct signature but an old timestamp is refused too
+    old = str(int(time.time()) - 600)
+    stale = {
+        **forged,
+        "webhook-timestamp": old,
+        "webhook-signature": webhook_signature(account["webhook_secret"], "msg_forged", old, body.encode()),
+    }
+    assert requests.post(url, data=body, headers=stale, timeout=10).status_code == 401
+    assert not WarehouseEvent.objects.exists()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.AT_WAREHOUSE
+
+
+def test_a_replayed_webhook_answers_200_and_changes_nothing(funded, items, account, live_server):
+    order = pay(funded, make_order(funded, items))
+    url = f"{live_server.url}{reverse('warehouse_webhooks:events', args=['US-CA'])}"
+    body = json.dumps({"type": "order.exception", "timestamp": "2026-12-01T00:00:00Z", "data": {"x": 1}}).encode()
+    stamp = str(int(time.time()))
+    headers = {
+        "webhook-id": "msg_replay",
+        "webhook-timestamp": stamp,
+        "webhook-signature": webhook_signature(account["webhook_secret"], "msg_replay", stamp, body),
+    }
+    first = requests.post(url, data=body, headers=headers, timeout=10)
+    again = requests.post(url, data=body, headers=headers, timeout=10)
+    assert (first.status_code, first.json()["status"]) == (200, "accepted")
+    assert (again.status_code, again.json()["status"]) == (200, "duplicate")
+    assert WarehouseEvent.objects.count() == 1
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.AT_WAREHOUSE
+
+
+# --- cancel -----------------------------------------------------------------------------
+
+
+def test_cancel_at_the_warehouse_before_shipping_ends_cancelled_and_refunded(funded, items):
+    before = balance(funded)
+    order = pay(funded, make_order(funded, items))
+    assert balance(funded) == before - Decimal("25.00")
+    # when the distributor cancels it (a request the receiver carries to the warehouse)
+    result = orders_cancel(actor=funded, orders=[order], reason="buyer changed their mind")
+    # then the warehouse cancelled it, and the order is cancelled, refunded once, stock released
+    assert result.done == [order.number]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert at_warehouse(order.number).get().status == "Cancelled"
+    assert Outbound.objects.get(order=order).state == Outbound.State.CANCELLED
+    assert balance(funded) == before
+    assert Transaction.objects.filter(kind="refund", reference=order.number).count() == 1
+    assert Item.objects.get(pk=items[0].pk).reserved == 0
+    # and carrying it again changes nothing
+    assert cancels.cancel_request_carry(order.pk) == "gone"
+
+
+def test_cancel_after_shipping_is_too_late_and_the_order_ships(funded, items, sandbox, warehouse):
+    order = pay(funded, make_order(funded, items))
+    sandbox.control(ACCOUNT, webhook_url="")
+    sandbox.control(ACCOUNT, ship_now=order.number)  # shipped, but we have not heard yet
+    before = balance(funded)
+    orders_cancel(actor=funded, orders=[order], reason="too late?")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
+    assert "too late" in order.events.get(to_status=OrderStatus.SHIPPED).message
+    assert Outbound.objects.get(order=order).cancel_state == "refused"
+    assert balance(funded) == before
+    assert not Transaction.objects.filter(kind="refund").exists()
+
+
+def test_an_order_cancelled_while_its_push_was_in_flight_is_cancelled_at_the_warehouse(
+    funded, items, lost_messages, monkeypatch
+):
+    # given a paid order whose push is under way: the distributor cancels it (refunded at
+    # once) while the warehouse is taking it in
+    order = pay(funded, make_order(funded, items))
+    real_create = push.backend_for(order.warehouse).__class__.create_outbound
+
+    def create_while_cancelled(backend, request):
+        orders_cancel(actor=funded, orders=[Order.objects.get(pk=order.pk)])
+        return real_create(backend, request)
+
+    monkeypatch.setattr("fulfillment.warehouses.rest.RestBackend.create_outbound", create_while_cancelled)
+    # when the push's answer comes back
+    assert push.order_push(order.pk) == "pushed"
+    # then the order is cancelled there too, and refunded once
+    assert at_warehouse(order.number).get().status == "Cancelled"
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
+    assert Transaction.objects.filter(kind="refund", reference=order.number).count() == 1
+    assert Outbound.objects.get(order=order).state == Outbound.State.CANCELLED
+
+
+# --- self-pickup ------------------------------------------------------------------------
+
+
+def test_self_pickup_is_ready_with_its_code_then_picked_up(funded, items, sandbox, warehouse):
+    order = pay(funded, make_order(funded, items, logistics=Logistics.SELF_PICKUP))
+    assert order.status == OrderStatus.AT_WAREHOUSE and len(order.pickup_code) == 8
+    stored = at_warehouse(order.number).get()
+    assert stored.payload["type"] == "Pickup"
+    assert {"name": "pickup_code", "value": order.pickup_code} in stored.payload["tags"]
+    sandbox.control(ACCOUNT, ship_now=order.number)
+    outbound = Outbound.objects.get(order=order)
+    assert outbound.ready_for_pickup_at is not None
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AT_WAREHOUSE
+    assert order.pickup_code in order.events.latest("pk").message
+    sandbox.control(ACCOUNT, pick_up=order.number)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PICKED_UP
+    assert Item.objects.get(pk=items[0].pk).stock_on_hand == 48
