@@ -34,7 +34,9 @@ urlpatterns = [
     path("mapping/", include("mapping.urls")),
     path("orders/", include("orders.urls")),
     path("finance/", include("finance.urls")),
+    path("fulfillment/", include("fulfillment.urls")),
     # Signed by the platform, not behind a login: the webhook handlers verify each request.
+    path("webhooks/warehouse/", include("fulfillment.webhook_urls")),
     path("webhooks/", include("orders.webhook_urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -304,6 +304,9 @@ class ShipmentLine(models.Model):
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="fulfillment_shipmentline_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.order_line_id} × {self.quantity}"
+
 
 class TrackingSync(models.Model):
     """One shipment's tracking sent on to one store order (a merged order's shipment goes
@@ -389,6 +392,9 @@ class WarehousePollState(models.Model):
     class Meta:
         verbose_name = _("warehouse poll")
         verbose_name_plural = _("warehouse polls")
+
+    def __str__(self) -> str:
+        return f"poll of {self.warehouse_id}"
 
 
 class Reconciliation(models.Model):

@@ -9,9 +9,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -52,13 +53,14 @@ from .actions.split import MAX_PARTS
 from .forms import LogisticsChoiceForm, OrderFilterForm, OrderImportForm, RecipientForm, SyncNowForm
 from .imports import format as orderfile
 from .imports import services as imports
-from .models import Logistics, OrderImport, OrderStatus, PullRun
+from .models import Logistics, Order, OrderImport, OrderStatus, PullRun
 
 STATUS_BADGES = {
     OrderStatus.PENDING_MAPPING: "text-bg-warning",
     OrderStatus.AWAITING_PAYMENT: "text-bg-info",
     OrderStatus.AWAITING_FUNDS: "text-bg-warning",
     OrderStatus.OUTSIDE_AREA: "text-bg-warning",
+    OrderStatus.PUSH_FAILED: "text-bg-danger",
     OrderStatus.CANCEL_REQUESTED: "text-bg-danger",
     OrderStatus.CANCELLED: "text-bg-secondary",
     OrderStatus.SUPERSEDED: "text-bg-secondary",
@@ -69,6 +71,117 @@ BULK_LIMIT = 500
 
 def status_badge(status: str) -> str:
     return STATUS_BADGES.get(status, "text-bg-success")
+
+
+# The list's tabs: the selectors' order of an order's life, with "push failed" beside paid.
+LIST_TABS = list(selectors.STATUS_TABS)
+if OrderStatus.PUSH_FAILED not in LIST_TABS:
+    LIST_TABS.insert(LIST_TABS.index(OrderStatus.PAID) + 1, OrderStatus.PUSH_FAILED)
+
+
+# --- fulfilment, read through the order's reverse relations ----------------------------------
+# Orders never import fulfilment (docs/design.md): its rows are reached from the order by
+# the relations fulfilment declares (outbound, shipments, their lines and tracking syncs).
+
+
+def web_link(url: str) -> str:
+    """A URL a warehouse gave us, if it is a web page (never a javascript: or data: link)."""
+    return url if (url or "").lower().startswith(("https://", "http://")) else ""
+
+
+def _related_model(model, name: str):
+    return model._meta.get_field(name).related_model
+
+
+def _latest_tracking_url():
+    """The tracking URL of the shipment whose number the order carries, as a subquery of
+    the list's one query of orders (no query per row)."""
+    shipment = _related_model(Order, "shipments")
+    return Subquery(
+        shipment.objects.filter(order=OuterRef("pk"), tracking_number=OuterRef("tracking_number"))
+        .exclude(tracking_url="")
+        .order_by("-shipped_at", "-id")
+        .values("tracking_url")[:1]
+    )
+
+
+# Paid, so fulfilment has taken it (or is about to); a cancelled order only if it was paid.
+FULFILMENT_STATUSES = frozenset(
+    {
+        OrderStatus.PAID,
+        OrderStatus.PUSH_FAILED,
+        OrderStatus.AT_WAREHOUSE,
+        OrderStatus.CANCEL_REQUESTED,
+        OrderStatus.SHIPPED,
+        OrderStatus.PICKED_UP,
+        OrderStatus.CANCELLED,
+    }
+)
+SYNC_BADGES = {
+    "pending": "text-bg-warning",
+    "synced": "text-bg-success",
+    "failed": "text-bg-danger",
+    "file": "text-bg-secondary",
+}
+
+
+def _was_paid(order) -> bool:
+    if order.status != OrderStatus.CANCELLED:
+        return True
+    return any(event.to_status == OrderStatus.PAID for event in order.events.all())  # prefetched
+
+
+def fulfilment_card(order, *, acts: bool) -> dict | None:
+    """The order page's Fulfilment card: the push (waiting, at the warehouse, failed with
+    its reason), what the warehouse says, a cancel request's answer, every shipment with
+    its lines and the tracking sent to each store order, and for self-pickup the code and
+    the place. Four queries however many shipments (the outbound; the shipments; their
+    lines; their syncs with store orders and stores); None before payment (no query)."""
+    if order.status not in FULFILMENT_STATUSES or not _was_paid(order):
+        return None
+    shipment_model = _related_model(Order, "shipments")
+    line_model = _related_model(shipment_model, "lines")
+    sync_model = _related_model(shipment_model, "syncs")
+    syncs = sync_model.objects.select_related("platform_order__store").defer(
+        "platform_order__raw", "platform_order__lines", "platform_order__shipping_address"
+    )
+    prefetch_related_objects(
+        [order],
+        "outbound",
+        Prefetch(
+            "shipments",
+            queryset=shipment_model.objects.order_by("shipped_at", "id").prefetch_related(
+                Prefetch("lines", queryset=line_model.objects.order_by("id")),
+                Prefetch("syncs", queryset=syncs.order_by("id"), to_attr="sync_rows"),
+            ),
+            to_attr="shipment_rows",
+        ),
+    )
+    try:
+        outbound = order.outbound
+    except ObjectDoesNotExist:
+        outbound = None
+    if order.status == OrderStatus.CANCELLED and outbound is None and not order.shipment_rows:
+        return None  # cancelled (and refunded) before it was ever pushed: nothing to show
+    lines = {line.pk: line for line in order.lines.all()}  # prefetched by order_detail
+    for shipment in order.shipment_rows:
+        shipment.tracking_link = web_link(shipment.tracking_url)
+        shipment.rows = [(lines.get(row.order_line_id), row.quantity) for row in shipment.lines.all()]
+        for sync in shipment.sync_rows:
+            sync.badge = SYNC_BADGES.get(sync.state, "text-bg-secondary")
+            sync.retryable = acts and sync.state == "failed"
+    push = "waiting"
+    if outbound is not None:
+        push = {"pushed": "at_warehouse", "failed": "failed", "cancelled": "cancelled"}.get(outbound.state, "waiting")
+    return {
+        "outbound": outbound,
+        "push": push,
+        "shipments": order.shipment_rows,
+        "pickup": order.logistics == Logistics.SELF_PICKUP,
+        "warehouse": order.warehouse,
+        "retry_push": acts and push == "failed" and order.status == OrderStatus.PUSH_FAILED,
+        "exception": outbound is not None and outbound.warehouse_status == "exception",
+    }
 
 
 class OrdersView(PortalView):
@@ -108,7 +221,9 @@ class OrderListView(OrdersView):
         filters = form.filters()
         counts = selectors.order_status_counts(distributor=self.distributor, filters=filters)
         total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
-        orders = selectors.order_list(distributor=self.distributor, filters=filters)
+        orders = selectors.order_list(distributor=self.distributor, filters=filters).annotate(
+            tracking_url=_latest_tracking_url()
+        )
         page = CountedPaginator(orders, settings.PORTAL_PAGE_SIZE, count=total).get_page(request.GET.get("page"))
         labels = dict(OrderStatus.choices)
         for order in page.object_list:
@@ -117,13 +232,14 @@ class OrderListView(OrdersView):
             order.status_label = labels.get(order.status, order.status)
             order.mapping_wait = selectors.mapping_wait(order)
             order.merge_with, order.merge_group = 0, None
+            order.tracking_link = web_link(order.tracking_url)
         roles = self.role_context()
         if roles["may_change"]:
             # "Can be merged with N": the page's own rows, grouped in Python (no query per row).
             for number, group in enumerate(selectors.merge_groups(page.object_list), start=1):
                 for order in group:
                     order.merge_with, order.merge_group = len(group) - 1, number
-        tabs = [(status, OrderStatus(status).label, counts[status]) for status in selectors.STATUS_TABS]
+        tabs = [(status, OrderStatus(status).label, counts.get(status, 0)) for status in LIST_TABS]
         return render(
             request,
             "orders/order_list.html",
@@ -369,6 +485,7 @@ class OrderDetailView(OrdersView):
             "mapping_wait": selectors.mapping_wait(order),
             "logistics": selectors.order_logistics_choices(order) if choosable else None,
             "logistics_wait": logistics_wait,
+            "fulfilment": fulfilment_card(order, acts=acts),
             **roles,
         }
         return render(request, "orders/order_detail.html", context, status=status)

@@ -1,9 +1,21 @@
-"""Factories for fulfilment: warehouse backends and the manual queue."""
+"""Factories for fulfilment: warehouse backends and the manual queue; pushes (Outbound),
+shipments with their lines, and the tracking sent to the store orders."""
 
 import factory
+from django.utils import timezone
 
-from fulfillment.models import BackendKind, ManualOutbound, WarehouseBackend
+from fulfillment.models import (
+    BackendKind,
+    ManualOutbound,
+    Outbound,
+    Shipment,
+    ShipmentLine,
+    TrackingSync,
+    WarehouseBackend,
+)
+from orders.models import OrderStatus
 from tests.catalog.factories import WarehouseFactory
+from tests.orders.factories import OrderFactory, OrderLineFactory, PlatformOrderFactory
 
 
 class WarehouseBackendFactory(factory.django.DjangoModelFactory):
@@ -48,4 +60,59 @@ class ManualOutboundFactory(factory.django.DjangoModelFactory):
     lines = factory.LazyFunction(lambda: [{"item_id": "LS228800001-01-01", "quantity": 2, "name": "Serum"}])
 
 
-FACTORIES = {WarehouseBackend: WarehouseBackendFactory, ManualOutbound: ManualOutboundFactory}
+class OutboundFactory(factory.django.DjangoModelFactory):
+    """An order's push; the order is paid and at the warehouse the factory makes unless given."""
+
+    class Meta:
+        model = Outbound
+
+    order = factory.SubFactory(OrderFactory, status=OrderStatus.PAID)
+    warehouse = factory.LazyAttribute(lambda o: o.order.warehouse or WarehouseFactory())
+    reference = factory.LazyAttribute(lambda o: o.order.number)
+
+
+class ShipmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shipment
+
+    order = factory.SubFactory(OrderFactory, status=OrderStatus.SHIPPED)
+    warehouse_shipment_id = factory.Sequence(lambda n: f"PKG-{n}")
+    carrier = "USPS"
+    service = "Ground Advantage"
+    tracking_number = factory.Sequence(lambda n: f"9400{n:018d}")
+    tracking_url = factory.LazyAttribute(
+        lambda o: f"https://tools.usps.com/go/TrackConfirmAction?tLabels={o.tracking_number}"
+    )
+    shipped_at = factory.LazyFunction(timezone.now)
+
+
+class ShipmentLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShipmentLine
+
+    shipment = factory.SubFactory(ShipmentFactory)
+    order_line = factory.LazyAttribute(lambda o: OrderLineFactory(order=o.shipment.order))
+    quantity = 1
+
+
+class TrackingSyncFactory(factory.django.DjangoModelFactory):
+    """One shipment's tracking to one store order (by default the shipment's order's own)."""
+
+    class Meta:
+        model = TrackingSync
+
+    shipment = factory.SubFactory(ShipmentFactory)
+    platform_order = factory.LazyAttribute(
+        lambda o: o.shipment.order.platform_order or PlatformOrderFactory(store=o.shipment.order.store)
+    )
+    state = TrackingSync.State.PENDING
+
+
+FACTORIES = {
+    WarehouseBackend: WarehouseBackendFactory,
+    ManualOutbound: ManualOutboundFactory,
+    Outbound: OutboundFactory,
+    Shipment: ShipmentFactory,
+    ShipmentLine: ShipmentLineFactory,
+    TrackingSync: TrackingSyncFactory,
+}
