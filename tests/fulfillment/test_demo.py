@@ -78,3 +78,36 @@ def test_demo_seeding_twice_changes_nothing(demo):
     after = list(WarehouseBackend.objects.order_by("pk").values_list("pk", "kind", "base_url", "credentials_encrypted"))
     assert after == before
     assert SandboxWarehouseAccount.objects.count() == 1
+
+
+def test_demo_leaves_orders_at_every_stage_of_fulfilment_and_seeding_again_adds_none(demo):
+    from finance.models import Transaction
+    from fulfillment.models import Outbound, Shipment, TrackingSync
+    from orders.models import Order, OrderStatus
+
+    out = seed()
+    # then the three demo orders of the no-API store stand shipped, ready for pickup, at the warehouse
+    demo_orders = {
+        o.platform_order.external_id: o
+        for o in Order.objects.filter(platform_order__external_id__startswith="DEMO-F-").select_related(
+            "platform_order", "outbound"
+        )
+    }
+    assert {number: o.status for number, o in demo_orders.items()} == {
+        "DEMO-F-0001": OrderStatus.SHIPPED,
+        "DEMO-F-0002": OrderStatus.AT_WAREHOUSE,
+        "DEMO-F-0003": OrderStatus.AT_WAREHOUSE,
+    }
+    shipped = demo_orders["DEMO-F-0001"]
+    (shipment,) = Shipment.objects.filter(order=shipped)
+    assert (shipment.carrier, shipment.tracking_number) == ("Yamato Transport", "4310-2026-0001")
+    assert TrackingSync.objects.get(shipment=shipment).state == TrackingSync.State.FILE
+    pickup = demo_orders["DEMO-F-0002"]
+    assert pickup.outbound.ready_for_pickup_at is not None and len(pickup.pickup_code) == 8
+    assert "DEMO-F-0001" in out and "shipped" in out
+    # and seeding again pays, pushes and ships nothing more
+    payments = Transaction.objects.filter(kind="payment").count()
+    seed()
+    assert Order.objects.filter(platform_order__external_id__startswith="DEMO-F-").count() == 3
+    assert Transaction.objects.filter(kind="payment").count() == payments
+    assert (Outbound.objects.count(), Shipment.objects.count()) == (3, 1)
