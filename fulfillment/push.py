@@ -45,6 +45,7 @@ from .warehouses.base import (
     OutboundLine,
     OutboundRequest,
     OutboundResponseLost,
+    OutboundStatus,
     Recipient,
     WarehouseAuthError,
     WarehouseError,
@@ -223,19 +224,31 @@ def _accepted(outbound: Outbound, remote, *, http=None) -> str:
     cancelled_meanwhile = False
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("warehouse").get(pk=outbound.order_id)
-        Outbound.objects.filter(pk=outbound.pk).update(
-            state=Outbound.State.PUSHED,
-            warehouse_order_id=clip(remote.warehouse_id, 100),
-            lost_response=False,
-            last_error="",
-            next_attempt_at=None,
-            pushed_at=timezone.now(),
-            updated_at=timezone.now(),
-        )
-        outbound.refresh_from_db()
+        now = timezone.now()
+        # Just taken in (the usual answer): its status is recorded here, nothing else to apply.
+        fresh = not remote.shipments and remote.status in (OutboundStatus.RECEIVED, OutboundStatus.PROCESSING)
+        fields = {
+            "state": Outbound.State.PUSHED,
+            "warehouse_order_id": clip(remote.warehouse_id, 100),
+            "lost_response": False,
+            "last_error": "",
+            "next_attempt_at": None,
+            "pushed_at": now,
+            "updated_at": now,
+        }
+        if fresh:
+            fields.update(
+                warehouse_status=remote.status,
+                warehouse_status_text=clip(remote.warehouse_status, 100),
+                last_change_at=remote.updated_at or now,
+            )
+        Outbound.objects.filter(pk=outbound.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(outbound, name, value)
         order_moves.order_pushed(order=order, message=_pushed_message(order, outbound))
         cancelled_meanwhile = order.status == OrderStatus.CANCELLED
-    outbound_apply(outbound=outbound, remote=remote)
+    if not fresh:
+        outbound_apply(outbound=outbound, remote=remote)
     if cancelled_meanwhile:
         from .cancels import outbound_cancel
 

@@ -160,7 +160,10 @@ def bucket_take(shop: SandboxShop) -> BucketResult:
 
 
 def fault_take(shop: SandboxShop, switch: str) -> bool:
-    """Consume one scheduled fault (`fail_next_429` / `fail_next_500`); True if one was due."""
+    """Consume one scheduled fault (`fail_next_429` / `fail_next_500`); True if one was due.
+    `shop` is the row as this request read it: none scheduled then, none taken (no write)."""
+    if getattr(shop, switch, 0) <= 0:
+        return False
     return SandboxShop.objects.filter(pk=shop.pk, **{f"{switch}__gt": 0}).update(**{switch: F(switch) - 1}) == 1
 
 

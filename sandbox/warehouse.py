@@ -138,7 +138,10 @@ def _account(name: str) -> SandboxWarehouseAccount | None:
 
 
 def _take(account: SandboxWarehouseAccount, switch: str) -> bool:
-    """Consume one of an account's scheduled faults; True if one was due."""
+    """Consume one of an account's scheduled faults; True if one was due. `account` is the
+    row as this request read it: none scheduled then, none taken (no write)."""
+    if getattr(account, switch, 0) <= 0:
+        return False
     taken = SandboxWarehouseAccount.objects.filter(pk=account.pk, **{f"{switch}__gt": 0}).update(
         **{switch: F(switch) - 1}
     )
