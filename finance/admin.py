@@ -70,7 +70,7 @@ def _form_page(
         "notes_level": notes_level,
         "details": details,
     }
-    return TemplateResponse(request, "finance/admin/form_page.html", context)
+    return TemplateResponse(request, "admin/form_page.html", context)
 
 
 # --- exchange rates -------------------------------------------------------------------------------

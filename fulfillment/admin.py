@@ -815,7 +815,7 @@ def _form_page(request, model_admin, *, title, form, submit_label, cancel_url, o
         "notes": notes,
         "details": details,
     }
-    return TemplateResponse(request, "admin/fulfillment/form_page.html", context)
+    return TemplateResponse(request, "admin/form_page.html", context)
 
 
 # --- shipments and tracking syncs ---------------------------------------------------------
