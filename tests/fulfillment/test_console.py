@@ -8,7 +8,6 @@ is the point. The changelists' query counts are pinned."""
 
 import io
 import zipfile
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -37,7 +36,6 @@ from orders.actions import orders_cancel, orders_pay
 from orders.ingest.routing import new_order_number
 from orders.models import Logistics, Order, OrderEvent, OrderStatus
 from sandbox.models import SandboxOutboundOrder
-from stores.models import Platform
 from tests.catalog.factories import ItemFactory, WarehouseFactory
 from tests.distribution.factories import owner_of
 from tests.fulfillment.factories import (
@@ -47,9 +45,8 @@ from tests.fulfillment.factories import (
     TrackingSyncFactory,
     WarehouseBackendFactory,
 )
-from tests.orders.factories import OrderFactory, OrderLineFactory, PlatformOrderFactory
+from tests.fulfillment.orders import make_order, messages_lost
 from tests.sandbox_helpers import WarehouseSandbox
-from tests.stores.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,54 +91,6 @@ def funded(staff):
         actor=staff, distributor=owner.distributor, amount="5000.00", reason="test", idempotency_key="fund"
     )
     return owner
-
-
-@contextmanager
-def messages_lost():
-    """The receiver's messages go missing: nothing is pushed or carried on its own."""
-    from fulfillment import receivers
-    from orders.state import order_status_changed
-
-    order_status_changed.disconnect(dispatch_uid="fulfillment.order_status_changed")
-    try:
-        yield
-    finally:
-        receivers.connect()
-
-
-def make_order(owner, items, *, quantities=(2, 1), **fields):
-    # A store without an API: its tracking goes in the tracking file, so no test here calls a store.
-    store = StoreFactory(distributor=owner.distributor, platform=Platform.OTHER)
-    platform_order = PlatformOrderFactory(store=store)
-    goods = sum(item.price * quantity for item, quantity in zip(items, quantities, strict=False))
-    recipient = {
-        "recipient_name": "Ada Lovelace",
-        "address1": "12 Analytical Ave",
-        "city": "Boston",
-        "province": "MA",
-        "postal_code": "02134",
-        "country": "US",
-    }
-    order = OrderFactory(
-        distributor=owner.distributor,
-        store=store,
-        platform_order=platform_order,
-        warehouse=items[0].warehouse,
-        goods_amount=goods,
-        total_amount=goods,
-        **{"number": new_order_number(), **recipient, **fields},
-    )
-    for n, (item, quantity) in enumerate(zip(items, quantities, strict=False)):
-        OrderLineFactory(
-            order=order,
-            item=item,
-            item_code=item.item_id,
-            product_name=item.product.name,
-            quantity=quantity,
-            unit_price=item.price,
-            platform_line_id=f"{platform_order.external_id}{n}",
-        )
-    return order
 
 
 def paid(owner, items, **fields) -> Order:

@@ -22,13 +22,11 @@ from fulfillment.warehouses.rest import webhook_signature
 from orders.actions import orders_cancel, orders_pay
 from orders.models import Logistics, Order, OrderStatus
 from sandbox.models import SandboxOutboundOrder, SandboxWarehouseWebhook
-from stores.models import Platform
 from tests.catalog.factories import ItemFactory, WarehouseFactory
 from tests.distribution.factories import owner_of
 from tests.fulfillment.factories import WarehouseBackendFactory
-from tests.orders.factories import OrderFactory, OrderLineFactory, PlatformOrderFactory
+from tests.fulfillment.orders import make_order, messages_lost
 from tests.sandbox_helpers import WarehouseSandbox, recording_http
-from tests.stores.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,42 +82,6 @@ def funded(owner, staff):
         actor=staff, distributor=owner.distributor, amount="500.00", reason="test", idempotency_key="fund"
     )
     return owner
-
-
-def make_order(owner, items, *, quantities=(2, 1), **fields):
-    # A store without an API: its tracking goes in the tracking file (the sync to the
-    # platforms is tests/fulfillment/test_tracking.py's).
-    store = StoreFactory(distributor=owner.distributor, platform=Platform.OTHER)
-    platform_order = PlatformOrderFactory(store=store)
-    goods = sum(item.price * quantity for item, quantity in zip(items, quantities, strict=False))
-    recipient = {
-        "recipient_name": "Ada Lovelace",
-        "address1": "12 Analytical Ave",
-        "city": "Boston",
-        "province": "MA",
-        "postal_code": "02134",
-        "country": "US",
-    }
-    order = OrderFactory(
-        distributor=owner.distributor,
-        store=store,
-        platform_order=platform_order,
-        warehouse=items[0].warehouse,
-        goods_amount=goods,
-        total_amount=goods,
-        **{**recipient, **fields},
-    )
-    for n, (item, quantity) in enumerate(zip(items, quantities, strict=False)):
-        OrderLineFactory(
-            order=order,
-            item=item,
-            item_code=item.item_id,
-            product_name=item.product.name,
-            quantity=quantity,
-            unit_price=item.price,
-            platform_line_id=f"{platform_order.external_id}{n}",
-        )
-    return order
 
 
 def pay(owner, order, key=None):
@@ -232,13 +194,8 @@ def test_a_warehouse_refusal_fails_at_once_with_its_words(funded, items):
 
 @pytest.fixture
 def lost_messages():
-    """The receiver's messages go missing: only beat's sweep pushes."""
-    from fulfillment import receivers
-    from orders.state import order_status_changed
-
-    order_status_changed.disconnect(dispatch_uid="fulfillment.order_status_changed")
-    yield
-    receivers.connect()
+    with messages_lost():
+        yield
 
 
 def test_held_orders_are_not_pushed_and_the_sweep_takes_them_once_released(funded, items, lost_messages):
