@@ -10,17 +10,14 @@ sandbox, the sweeps), as in production: PostgreSQL and Redis (CI has both)."""
 import os
 import signal
 import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
+from tests import real_worker
 from tests.conftest import using_postgres
 
-ROOT = Path(settings.BASE_DIR)
 ORDERS = 200
 CLAIM_SECONDS = 5
 
@@ -77,62 +74,15 @@ COUNTS = [
 ]
 
 
-def _admin_sql(sql: str) -> None:
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True, capture_output=True)
-
-
 @pytest.fixture
 def world(tmp_path):
-    name = f"distribution_pushcrash_{uuid.uuid4().hex[:8]}"
-    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-    _admin_sql(f"CREATE DATABASE {name}")
     port = 19000 + os.getpid() % 1000
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{base}/{name}",
-        "REDIS_URL": os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/11",
-        "VAR_DIR": str(tmp_path),
-        "DEBUG": "true",
-        "SANDBOX_ENABLED": "true",
-        "TESTING": "",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PUSH_CLAIM_SECONDS": str(CLAIM_SECONDS),
-        "SANDBOX_BASE_URL": f"http://127.0.0.1:{port}/sandbox",
-        "DJANGO_SETTINGS_MODULE": "distribution.settings",
-        "LOG_LEVEL": "WARNING",
-    }
-    python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
-    subprocess.run([python, "-m", "celery", "-A", "distribution", "purge", "-f"], cwd=ROOT, env=env, timeout=60)
     fill = FILL.format(base_url=f"http://127.0.0.1:{port}/sandbox/warehouse/crash-wh/2026-01", orders=ORDERS)
-    filled = subprocess.run(
-        [python, "manage.py", "shell", "--no-imports", "-c", fill],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert "filled" in filled.stdout, filled.stderr[-3000:]
-    web = subprocess.Popen(
-        [python, "-m", "gunicorn", "distribution.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "3"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    started = []
-    try:
-        yield env, started
-    finally:
-        for process in [*started, web]:
-            if process.poll() is None:
-                if process in started:
-                    os.killpg(process.pid, signal.SIGKILL)
-                else:
-                    process.kill()
-                process.wait(timeout=30)
-        _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    extra = {"PUSH_CLAIM_SECONDS": str(CLAIM_SECONDS)}
+    with real_worker.world(
+        tmp_path, name="pushcrash", redis_db=11, port=port, fill=fill, env=extra, web_workers=3
+    ) as made:
+        yield made
 
 
 def _counts(env):
@@ -147,29 +97,11 @@ def _counts(env):
 
 
 def _worker(env, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "distribution", "worker", "--pool=prefork", "--concurrency=2"]
-        + ["--loglevel=INFO", "--without-gossip", "--without-mingle"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: SIGKILL takes the pool children too
-    )
+    return real_worker.celery_worker(env, log, concurrency=2)
 
 
 def _sweep(env) -> int:
-    code = "from fulfillment import push; print(push.push_sweep())"
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return int(result.stdout.strip().splitlines()[-1])
+    return int(real_worker.manage_shell(env, "from fulfillment import push; print(push.push_sweep())").splitlines()[-1])
 
 
 def test_a_worker_killed_mid_push_leaves_exactly_one_warehouse_order_per_paid_order(world, tmp_path):

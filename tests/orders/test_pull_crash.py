@@ -9,17 +9,14 @@ the sandbox, the sweeps), as in production: PostgreSQL and Redis (CI has both)."
 import os
 import signal
 import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
+from tests import real_worker
 from tests.conftest import using_postgres
 
-ROOT = Path(settings.BASE_DIR)
 ORDERS = 4000
 LEASE_SECONDS = 6
 
@@ -80,75 +77,15 @@ COUNTS = [
 RUNS = "SELECT status, fetched, message FROM orders_pullrun ORDER BY id"
 
 
-def _admin_sql(sql: str) -> None:
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True, capture_output=True)
-
-
 @pytest.fixture
 def world(tmp_path):
-    name = f"distribution_crash_{uuid.uuid4().hex[:8]}"
-    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-    _admin_sql(f"CREATE DATABASE {name}")
     port = 18000 + os.getpid() % 1000
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{base}/{name}",
-        "REDIS_URL": os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/12",
-        "VAR_DIR": str(tmp_path),
-        "DEBUG": "true",
-        "SANDBOX_ENABLED": "true",
-        "TESTING": "",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
+    extra = {
         "PULL_LEASE_SECONDS": str(LEASE_SECONDS),
-        "SANDBOX_BASE_URL": f"http://127.0.0.1:{port}/sandbox",
         "SHOPIFY_API_BASE": f"http://127.0.0.1:{port}/sandbox/shopify/{{shop}}",
-        "DJANGO_SETTINGS_MODULE": "distribution.settings",
-        "LOG_LEVEL": "WARNING",
     }
-    python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
-    subprocess.run([python, "-m", "celery", "-A", "distribution", "purge", "-f"], cwd=ROOT, env=env, timeout=60)
-    filled = subprocess.run(
-        [python, "manage.py", "shell", "--no-imports", "-c", FILL],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert "filled" in filled.stdout, filled.stderr[-3000:]
-    web = subprocess.Popen(
-        [python, "-m", "gunicorn", "distribution.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    started = []
-    try:
-        yield env, started
-    finally:
-        for process in [*started, web]:
-            if process.poll() is None:
-                if process in started:
-                    os.killpg(process.pid, signal.SIGKILL)
-                else:
-                    process.kill()
-                process.wait(timeout=30)
-        _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def _shell(env, code: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout.strip()
+    with real_worker.world(tmp_path, name="crash", redis_db=12, port=port, fill=FILL, env=extra) as made:
+        yield made
 
 
 def _counts(env):
@@ -165,19 +102,11 @@ def _counts(env):
 
 
 def _worker(env, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "distribution", "worker", "--pool=prefork", "--concurrency=1"]
-        + ["--loglevel=INFO", "--without-gossip", "--without-mingle"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: SIGKILL takes the pool child too
-    )
+    return real_worker.celery_worker(env, log)
 
 
 def _sweep(env) -> str:
-    return _shell(env, "from orders import pull; print(len(pull.pull_sweep()))")
+    return real_worker.manage_shell(env, "from orders import pull; print(len(pull.pull_sweep()))")
 
 
 def test_a_worker_killed_mid_pull_is_recovered_by_the_sweep_with_every_order_once(world, tmp_path):
