@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from distribution.state import clip
+from orders import events
 from orders.actions import warehouse as order_moves
 from orders.models import Order, OrderStatus
 
@@ -59,6 +60,13 @@ def outbound_cancel(*, outbound: Outbound, http=None) -> str:
             if order.status in (OrderStatus.SHIPPED, OrderStatus.PICKED_UP):
                 return "too late"
             Outbound.objects.filter(pk=outbound.pk).update(cancel_state="refused", cancel_message=clip(str(exc), 500))
+            if order.status == OrderStatus.CANCELLED:
+                events.note(
+                    order,
+                    _("Cancelled and refunded, but the warehouse will not stop it (%(why)s): staff will settle it.")
+                    % {"why": str(exc)},
+                )
+                return "refused"
             order_moves.order_cancel_refused(
                 order=order, message=_("The warehouse could not stop it: %(why)s") % {"why": str(exc)}
             )
@@ -70,8 +78,20 @@ def outbound_cancel(*, outbound: Outbound, http=None) -> str:
     return "cancelled"
 
 
+def _cancelled_but_held_there():
+    """Orders cancelled (and refunded) while the warehouse was taking them in, which the
+    warehouse still holds: each is cancelled there, until it is, or refuses."""
+    return Order.objects.filter(status=OrderStatus.CANCELLED, outbound__state=Outbound.State.PUSHED).exclude(
+        outbound__cancel_state="refused"
+    )
+
+
 def cancel_request_carry(order_id: int, *, http=None) -> str:
-    """Carry one order's cancel request to its warehouse (see the module docstring)."""
+    """Carry one order's cancel request to its warehouse (see the module docstring); for
+    an order cancelled while the warehouse was taking it in, cancel it there too."""
+    held_there = _cancelled_but_held_there().filter(pk=order_id).first()
+    if held_there is not None:
+        return outbound_cancel(outbound=Outbound.objects.select_related("warehouse").get(order=held_there), http=http)
     order = Order.objects.filter(pk=order_id, status=OrderStatus.CANCEL_REQUESTED).first()
     if order is None:
         return "gone"
@@ -89,6 +109,7 @@ def cancel_sweep(*, limit: int = 500) -> int:
     ids = list(
         Order.objects.filter(status=OrderStatus.CANCEL_REQUESTED).order_by("pk").values_list("pk", flat=True)[:limit]
     )
+    ids += list(_cancelled_but_held_there().order_by("pk").values_list("pk", flat=True)[: max(limit - len(ids), 0)])
     for order_id in ids:
         carry_cancel_request.delay(order_id)
     return len(ids)

@@ -18,6 +18,8 @@ import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +31,7 @@ from orders.models import Logistics, Order, OrderEvent, OrderLine, OrderStatus
 
 from .models import Outbound, Shipment, ShipmentLine, WarehouseEvent, WarehousePollState
 from .warehouses import BackendNotConfigured, backend_for
-from .warehouses.base import OutboundOrder, OutboundStatus, WarehouseError, WebhookRejected
+from .warehouses.base import OutboundOrder, OutboundStatus, WarehouseError
 from .warehouses.base import Shipment as RemoteShipment
 
 logger = logging.getLogger(__name__)
@@ -77,7 +79,12 @@ def shipment_record(
 ) -> Shipment | None:
     """One package as a Shipment with its lines; None when it is known already. A package
     that names no lines holds whatever of the order has not shipped yet."""
-    if Shipment.objects.filter(order=order, warehouse_shipment_id=package.warehouse_id).exists():
+    # Known by the warehouse's id, or by its tracking number (staff typed it in before the
+    # warehouse reported it under its own id).
+    known = Q(warehouse_shipment_id=package.warehouse_id)
+    if package.tracking_number:
+        known |= Q(tracking_number=package.tracking_number)
+    if Shipment.objects.filter(known, order=order).exists():
         return None
     if package.lines:
         taken, unknown = _allocate(lines, shipped, package.lines)
@@ -185,9 +192,23 @@ def _status_record(outbound: Outbound, order: Order, remote: OutboundOrder) -> N
 def _order_follow(outbound: Outbound, order: Order, status: str, all_shipped: bool, message: str) -> None:
     """Move the order where the warehouse says it is (each move only from where it may)."""
     if order.status in (OrderStatus.PAID, OrderStatus.PUSH_FAILED) and status:
+        # The warehouse has it after all (a push that failed after its answer was lost).
+        Outbound.objects.filter(pk=outbound.pk).exclude(state=Outbound.State.CANCELLED).update(
+            state=Outbound.State.PUSHED, last_error="", next_attempt_at=None, pushed_at=Coalesce("pushed_at", Now())
+        )
         order_moves.order_pushed(
             order=order, message=_("Found at warehouse %(warehouse)s.") % {"warehouse": order.warehouse.code}
         )
+    if status == S.CANCELLED and ShipmentLine.objects.filter(shipment__order=order).exists():
+        # The rest of a partly shipped order was cancelled: some pieces left and were paid
+        # for, the others stay. Nothing is refunded or released on its own; staff settle it.
+        if not order.events.filter(data__partly_cancelled=True).exists():
+            events.note(
+                order,
+                _("The warehouse cancelled what had not shipped yet: staff will settle the pieces that stayed."),
+                data={"partly_cancelled": True},
+            )
+        return
     if status == S.CANCELLED:
         Outbound.objects.filter(pk=outbound.pk).update(state=Outbound.State.CANCELLED, cancel_state="")
         order_moves.order_cancel_confirmed(
@@ -219,7 +240,7 @@ def warehouse_poll(*, warehouse, http=None, now=None) -> tuple[int, int]:
     now = now or timezone.now()
     state, _created = WarehousePollState.objects.get_or_create(warehouse=warehouse)
     since = (state.changes_from - POLL_OVERLAP) if state.changes_from else now - POLL_FIRST_WINDOW
-    applied = strangers = 0
+    applied = strangers = failed = 0
     try:
         backend = backend_for(warehouse, http=http)
         for page in backend.iter_changes(since):
@@ -234,6 +255,7 @@ def warehouse_poll(*, warehouse, http=None, now=None) -> tuple[int, int]:
                     outbound_apply(outbound=outbound, remote=remote)
                     applied += 1
                 except Exception:  # one order never stops the rest of the poll
+                    failed += 1
                     logger.exception("applying %s from %s", remote.reference, warehouse.code)
             for rejected in page.rejected:
                 logger.warning("%s: change of %s unreadable: %s", warehouse.code, rejected.reference, rejected.reason)
@@ -243,6 +265,11 @@ def warehouse_poll(*, warehouse, http=None, now=None) -> tuple[int, int]:
         )
         return applied, strangers
     message = _("%(applied)d orders updated, %(strangers)d not ours.") % {"applied": applied, "strangers": strangers}
+    if failed:
+        # Read again from the same place next time: a change that could not be applied is not skipped.
+        message += " " + _("%(failed)d could not be applied and are read again.") % {"failed": failed}
+        WarehousePollState.objects.filter(pk=state.pk).update(last_polled_at=now, last_ok=False, last_message=message)
+        return applied, strangers
     WarehousePollState.objects.filter(pk=state.pk).update(
         changes_from=now, last_polled_at=now, last_ok=True, last_message=message
     )
@@ -287,7 +314,8 @@ def warehouse_event_apply(*, event_id: int) -> WarehouseEvent | None:
                 error = _("No order of ours has the reference %(reference)s.") % {"reference": remote.reference}
             else:
                 outbound_apply(outbound=outbound, remote=remote)
-    except (WarehouseError, WebhookRejected, ValueError, KeyError, TypeError) as exc:
+    except Exception as exc:  # recorded on the event, for staff's "apply again"; the poll reads it too
+        logger.warning("warehouse event %s: %s", row.event_id, exc)
         error = str(exc) or exc.__class__.__name__
     WarehouseEvent.objects.filter(pk=row.pk).update(processed_at=timezone.now(), error=clip(error, 500))
     row.refresh_from_db()

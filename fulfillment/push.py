@@ -19,8 +19,10 @@ an order. Either way one attempt is `order_push(order_id)`:
    who retry (`outbound_retry`). A warehouse staff have not yet given a backend keeps
    its orders paid and waiting (the staff console lists them), uncounted.
 
-An order cancelled in the portal while its push was in flight is cancelled at the
-warehouse straight after the warehouse accepted it.
+A paid order whose handover has started (an attempt claimed it) is no longer cancelled
+or held on the spot: its cancel is a request carried to the warehouse
+(fulfillment/cancels.py), and one cancelled before the warehouse had stored it is
+cancelled there by the cancel sweep once the push's answer says it is there.
 """
 
 import logging
@@ -208,6 +210,11 @@ def order_push(order_id: int, *, http=None, now=None) -> str:
         return _fail(outbound, str(exc))
     except WarehouseError as exc:
         return _retry_later(outbound, exc)
+    except Exception as exc:
+        # Not a warehouse answer (a bug, a database error): the claim is let go with the
+        # reason, so the order is tried again after its backoff and counted, then fails.
+        _retry_later(outbound, WarehouseError(f"{exc.__class__.__name__}: {exc}"))
+        raise
     return _accepted(outbound, remote, http=http)
 
 
@@ -221,7 +228,6 @@ def _pushed_message(order: Order, outbound: Outbound) -> str:
 def _accepted(outbound: Outbound, remote, *, http=None) -> str:
     from .changes import outbound_apply
 
-    cancelled_meanwhile = False
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("warehouse").get(pk=outbound.order_id)
         now = timezone.now()
@@ -246,13 +252,10 @@ def _accepted(outbound: Outbound, remote, *, http=None) -> str:
         for name, value in fields.items():
             setattr(outbound, name, value)
         order_moves.order_pushed(order=order, message=_pushed_message(order, outbound))
-        cancelled_meanwhile = order.status == OrderStatus.CANCELLED
     if not fresh:
         outbound_apply(outbound=outbound, remote=remote)
-    if cancelled_meanwhile:
-        from .cancels import outbound_cancel
-
-        outbound_cancel(outbound=outbound, http=http)
+    # Cancelled meanwhile (a cancel request carried before the warehouse had stored it):
+    # beat's cancel sweep now finds it cancelled here and held there, and cancels it there.
     return "pushed"
 
 
@@ -280,6 +283,10 @@ def _fail(outbound: Outbound, reason: str) -> str:
 
 
 def _give_up(outbound: Outbound, order: Order, reason: str) -> None:
+    # Only a push still waiting fails: one accepted meanwhile (a worker that outlived its
+    # claim, staff's "push now") stays accepted.
+    if not Outbound.objects.filter(pk=outbound.pk, state=Outbound.State.PENDING).exists():
+        return
     Outbound.objects.filter(pk=outbound.pk).update(
         state=Outbound.State.FAILED, last_error=clip(reason, 500), next_attempt_at=None, updated_at=timezone.now()
     )
@@ -310,7 +317,7 @@ def outbound_retry(*, orders, actor=None) -> list[str]:
         with transaction.atomic():
             locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
             outbound = Outbound.objects.filter(order=locked).first()
-            if outbound is None or outbound.state != Outbound.State.FAILED:
+            if outbound is None or outbound.state != Outbound.State.FAILED or locked.status != OrderStatus.PUSH_FAILED:
                 continue
             Outbound.objects.filter(pk=outbound.pk).update(
                 state=Outbound.State.PENDING,

@@ -286,8 +286,11 @@ def _retry_later(sync: TrackingSync, answer: str, *, retry_after: float | None =
 
 
 def tracking_sync_sweep(limit: int = 500) -> int:
-    """Beat: every pending sync whose attempt is due, oldest first, one attempt each; one
-    failing never stops the others. The number of syncs tried."""
+    """Beat: queue one send of every pending sync whose attempt is due, oldest first (each
+    its own task, with its own time limit and redelivery; the claim makes a duplicate
+    harmless). The number queued."""
+    from .tasks import sync_tracking
+
     now = timezone.now()
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     ids = list(
@@ -295,14 +298,9 @@ def tracking_sync_sweep(limit: int = 500) -> int:
         .order_by(F("next_attempt_at").asc(nulls_first=True), "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    tried = 0
     for sync_id in ids:
-        try:
-            tracking_sync_one(sync_id)
-        except Exception:  # noqa: BLE001 (the next sync must still go)
-            logger.exception("tracking sweep: sync %s failed", sync_id)
-        tried += 1
-    return tried
+        sync_tracking.delay(sync_id)
+    return len(ids)
 
 
 def _ids(syncs) -> list[int]:

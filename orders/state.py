@@ -33,10 +33,12 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     ),
     # Never paid from here: the address is corrected, or another warehouse chosen, first.
     _O.OUTSIDE_AREA: frozenset({_O.AWAITING_PAYMENT, _O.PENDING_MAPPING, _O.CANCELLED, _O.SUPERSEDED}),
-    _O.PAID: frozenset({_O.AT_WAREHOUSE, _O.PUSH_FAILED, _O.CANCELLED}),
+    # Cancelled at once before fulfilment has started handing it over; a cancel request
+    # once it has (the warehouse may be taking it in as the distributor cancels).
+    _O.PAID: frozenset({_O.AT_WAREHOUSE, _O.PUSH_FAILED, _O.CANCELLED, _O.CANCEL_REQUESTED}),
     # Retried (back to paid), found at the warehouse after all, or cancelled: the
     # warehouse may hold it (a create whose answer was lost), so cancelling asks it first.
-    _O.PUSH_FAILED: frozenset({_O.PAID, _O.AT_WAREHOUSE, _O.CANCEL_REQUESTED}),
+    _O.PUSH_FAILED: frozenset({_O.PAID, _O.AT_WAREHOUSE, _O.CANCEL_REQUESTED, _O.CANCELLED}),
     _O.AT_WAREHOUSE: frozenset({_O.SHIPPED, _O.PICKED_UP, _O.CANCEL_REQUESTED, _O.CANCELLED}),
     # Fulfilment's answer to a cancel request: cancelled (and refunded), or the warehouse
     # could not stop it.

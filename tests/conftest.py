@@ -16,10 +16,26 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
+def _cache_reset(settings) -> None:
+    """Each test starts with an empty cache (allauth's rate limits, the sandbox's nonces
+    live there). On Redis, shared by the xdist workers, each worker keeps its own key
+    prefix and deletes only its own keys: a FLUSHDB would empty the other worker's cache
+    in the middle of its test."""
+    if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+        cache.clear()
+        return
+    prefix = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    if settings.CACHES["default"].get("KEY_PREFIX") != prefix:
+        settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _settings_for_tests(settings, tmp_path):
-    # allauth's rate limits live in the cache; each test starts with none spent.
-    cache.clear()
+    _cache_reset(settings)
     # Hashing at full strength costs ~0.3 s a user; the tests are not about it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

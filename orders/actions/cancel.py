@@ -1,10 +1,11 @@
 """Step 7: the distributor cancels orders.
 
 - unpaid (pending mapping, awaiting payment or funds) -> cancelled;
-- paid and not yet pushed to the warehouse -> cancelled, its stock released and what was
+- paid and not yet being handed to the warehouse -> cancelled, its stock released and what was
   paid for it refunded to the balance (a reversing ledger transaction against the
   payment; the refund's key is the order's, so a retry refunds once);
-- at the warehouse, or its push failed (the warehouse may hold it all the same) ->
+- at the warehouse, being handed to it (an attempt has started: it may be there already),
+  or its push failed (the warehouse may hold it all the same) ->
   "cancel requested": fulfilment carries the request to the
   warehouse, and the order ends cancelled and refunded, or goes on if it could not be
   stopped (orders never call fulfilment: the request is a state fulfilment acts on);
@@ -29,7 +30,7 @@ from orders.ingest.reevaluate import waiting_refresh
 from orders.models import Order, OrderLine, OrderStatus
 from orders.state import IllegalTransition, order_transition
 
-from .common import BulkResult
+from .common import BulkResult, handover_started
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,15 @@ def orders_cancel(*, actor: Membership, orders: Iterable[Order], reason: str = "
         try:
             with transaction.atomic():
                 locked = Order.objects.select_for_update().get(pk=order.pk)
-                if locked.status == OrderStatus.PAID:
+                if locked.status == OrderStatus.PAID and handover_started(locked):
+                    message = _cancel_message(
+                        _("Cancel requested: the warehouse is taking the order in and is asked to stop it."),
+                        why,
+                    )
+                    order_transition(
+                        order=locked, to_status=OrderStatus.CANCEL_REQUESTED, actor=actor.user, message=message
+                    )
+                elif locked.status == OrderStatus.PAID:
                     message = _cancel_message(_("Cancelled in the portal and refunded to the balance."), why)
                     order_transition(order=locked, to_status=OrderStatus.CANCELLED, actor=actor.user, message=message)
                     release_stock(locked)

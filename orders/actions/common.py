@@ -51,3 +51,12 @@ def clean_reason(reason: str, *, required: bool = False) -> str:
     if required and not why:
         raise ApplicationError(_("Please give a reason."))
     return why
+
+
+def handover_started(order: Order) -> bool:
+    """Whether fulfilment has started handing this paid order to its warehouse (an attempt
+    claimed it: the warehouse may hold it even before we know). Read from fulfilment's row
+    through the order's reverse relation, so orders never imports fulfilment; the claim is
+    made under the order's row lock, so a caller holding that lock sees it or its absence."""
+    outbound = Order.outbound.related.related_model.objects.filter(order_id=order.pk).only("attempts").first()
+    return bool(outbound and outbound.attempts)

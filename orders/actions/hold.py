@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from orders import events
 from orders.models import Order, OrderStatus
 
-from .common import BulkResult, acting, clean_reason, own_locked
+from .common import BulkResult, acting, clean_reason, handover_started, own_locked
 
 
 def holdable(order: Order) -> bool:
@@ -29,6 +29,11 @@ def orders_hold(*, actor, orders, reason: str) -> BulkResult:
     for order in own_locked(actor, orders):
         if order.is_held:
             result.refuse(order.number, _("it is on hold already"))
+        elif order.status == OrderStatus.PAID and handover_started(order):
+            result.refuse(
+                order.number,
+                _("it is being handed to the warehouse right now; ask to cancel it instead"),
+            )
         elif not holdable(order):
             result.refuse(
                 order.number,

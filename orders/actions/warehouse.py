@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from catalog.services import items_stock_consume
 from finance import services as finance
+from orders import events
 from orders.models import Order, OrderStatus
 from orders.state import order_transition
 
@@ -49,6 +50,16 @@ def order_push_retry(*, order: Order, actor=None, message: str) -> bool:
 
 def _leave_warehouse(order: Order, to_status: str, message: str) -> bool:
     if order.status == to_status:
+        return False
+    if order.status == _O.CANCELLED:
+        # Cancelled (and refunded) while the warehouse was taking it in, and the warehouse
+        # sent it all the same: nothing moves on its own; staff settle it with the distributor.
+        if not order.events.filter(data__shipped_after_cancel=True).exists():
+            events.note(
+                order,
+                _("The warehouse reports it left although it was cancelled and refunded: staff will settle it."),
+                data={"shipped_after_cancel": True},
+            )
         return False
     if order.status in (_O.PAID, _O.PUSH_FAILED):
         order_transition(order=order, to_status=_O.AT_WAREHOUSE, message=_("The warehouse has it."))

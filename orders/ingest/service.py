@@ -104,7 +104,9 @@ def ingestion_error_record(*, store, source: str, external_id: str = "", reason:
 def _ingest_one(*, store, order: NormalizedOrder, source: str, extras: OrderExtras, resolved) -> tuple[Outcome, int]:
     digest = content_hash(order, extras)
     fields = platform_fields(order, source=source, extras=extras, digest=digest)
-    po = PlatformOrder.objects.select_for_update().filter(store=store, external_id=order.external_id).first()
+    # FOR NO KEY UPDATE: the platform order's key never changes, so rows that only point at
+    # it (fulfilment's tracking syncs) are not blocked by, and never deadlock with, this lock.
+    po = PlatformOrder.objects.select_for_update(no_key=True).filter(store=store, external_id=order.external_id).first()
     created = False
     if po is None:
         try:

@@ -360,23 +360,46 @@ def test_cancel_after_shipping_is_too_late_and_the_order_ships(funded, items, sa
 def test_an_order_cancelled_while_its_push_was_in_flight_is_cancelled_at_the_warehouse(
     funded, items, lost_messages, monkeypatch
 ):
-    # given a paid order whose push is under way: the distributor cancels it (refunded at
-    # once) while the warehouse is taking it in
+    # given a paid order whose push is under way: the distributor cancels it, and the
+    # cancel request is carried before the warehouse has stored the order (so it finds
+    # none there: cancelled and refunded at once)
     order = pay(funded, make_order(funded, items))
     real_create = push.backend_for(order.warehouse).__class__.create_outbound
 
     def create_while_cancelled(backend, request):
         orders_cancel(actor=funded, orders=[Order.objects.get(pk=order.pk)])
+        assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCEL_REQUESTED
+        assert cancels.cancel_request_carry(order.pk) == "cancelled"
         return real_create(backend, request)
 
     monkeypatch.setattr("fulfillment.warehouses.rest.RestBackend.create_outbound", create_while_cancelled)
-    # when the push's answer comes back
+    # when the push's answer comes back, the warehouse holding the order after all
     assert push.order_push(order.pk) == "pushed"
-    # then the order is cancelled there too, and refunded once
+    assert at_warehouse(order.number).get().status == "Processing"
+    # then beat's cancel sweep cancels it there too, and it was refunded once
+    assert cancels.cancel_sweep() == 1
     assert at_warehouse(order.number).get().status == "Cancelled"
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
     assert Transaction.objects.filter(kind="refund", reference=order.number).count() == 1
     assert Outbound.objects.get(order=order).state == Outbound.State.CANCELLED
+    assert cancels.cancel_sweep() == 0
+
+
+def test_a_paid_order_being_handed_over_is_not_held(funded, items, lost_messages, monkeypatch):
+    from orders.actions import orders_hold
+
+    order = pay(funded, make_order(funded, items))
+    real_create = push.backend_for(order.warehouse).__class__.create_outbound
+    refusals = []
+
+    def create_while_held(backend, request):
+        refusals.extend(orders_hold(actor=funded, orders=[Order.objects.get(pk=order.pk)], reason="check").reasons)
+        return real_create(backend, request)
+
+    monkeypatch.setattr("fulfillment.warehouses.rest.RestBackend.create_outbound", create_while_held)
+    assert push.order_push(order.pk) == "pushed"
+    assert refusals and "being handed to the warehouse" in refusals[0][1]
+    assert Order.objects.get(pk=order.pk).held_at is None
 
 
 # --- self-pickup ------------------------------------------------------------------------
@@ -398,3 +421,89 @@ def test_self_pickup_is_ready_with_its_code_then_picked_up(funded, items, sandbo
     order.refresh_from_db()
     assert order.status == OrderStatus.PICKED_UP
     assert Item.objects.get(pk=items[0].pk).stock_on_hand == 48
+
+
+# --- what a review found -----------------------------------------------------------------
+
+
+def test_a_change_that_cannot_be_applied_is_read_again_by_the_next_poll(funded, items, sandbox, warehouse, monkeypatch):
+    from fulfillment.models import WarehousePollState
+
+    order = pay(funded, make_order(funded, items))
+    sandbox.control(ACCOUNT, webhook_url="")
+    sandbox.control(ACCOUNT, ship_now=order.number)
+    real_apply = changes.outbound_apply
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(changes, "outbound_apply", broken)
+    changes.warehouse_poll(warehouse=warehouse)
+    state = WarehousePollState.objects.get(warehouse=warehouse)
+    assert state.changes_from is None and not state.last_ok and "read again" in state.last_message
+    # when the next poll can apply it, the shipment is there
+    monkeypatch.setattr(changes, "outbound_apply", real_apply)
+    changes.warehouse_poll(warehouse=warehouse)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
+
+
+def test_tracking_typed_in_before_the_warehouse_reports_it_is_one_shipment(funded, items, sandbox, warehouse):
+    order = pay(funded, make_order(funded, items))
+    sandbox.control(ACCOUNT, webhook_url="")
+    sandbox.control(ACCOUNT, ship_now=order.number)
+    remote = push.backend_for(warehouse).find_outbound(order.number)
+    (package,) = remote.shipments
+    # staff type the tracking the warehouse mailed them, then the poll reports the same package
+    changes.tracking_enter(
+        order=Order.objects.get(pk=order.pk), carrier="USPS", tracking_number=package.tracking_number
+    )
+    changes.warehouse_poll(warehouse=warehouse)
+    assert Shipment.objects.filter(order=order).count() == 1
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
+
+
+def test_an_order_whose_push_failed_but_is_found_at_the_warehouse_is_pushed(funded, items, sandbox, warehouse):
+    # given a push whose answer was lost and whose tries then all failed
+    sandbox.control(ACCOUNT, lose_next_create=1, webhook_url="")
+    order = pay(funded, make_order(funded, items))
+    outbound = Outbound.objects.get(order=order)
+    push._fail(outbound, "gave up")
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PUSH_FAILED
+    # when the poll finds it at the warehouse
+    changes.warehouse_poll(warehouse=warehouse)
+    # then both the order and its push say so
+    outbound.refresh_from_db()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.AT_WAREHOUSE
+    assert outbound.state == Outbound.State.PUSHED and outbound.pushed_at is not None
+
+
+def test_the_rest_of_a_partly_shipped_order_cancelled_at_the_warehouse_refunds_nothing_on_its_own(funded, items):
+    from fulfillment.warehouses.base import OutboundOrder, OutboundStatus
+    from fulfillment.warehouses.base import Shipment as Package
+    from fulfillment.warehouses.base import ShipmentLine as PackageLine
+
+    order = pay(funded, make_order(funded, items))
+    outbound = Outbound.objects.get(order=order)
+    before = balance(funded)
+    first = Package(
+        warehouse_id="pkg-1",
+        carrier="USPS",
+        tracking_number="9400100000000000000001",
+        lines=(PackageLine(item_id="LS228800001-01-01", quantity=2),),
+    )
+    changes.outbound_apply(
+        outbound=outbound,
+        remote=OutboundOrder(
+            warehouse_id="1", reference=order.number, status=OutboundStatus.PARTIALLY_SHIPPED, shipments=(first,)
+        ),
+    )
+    changes.outbound_apply(
+        outbound=outbound,
+        remote=OutboundOrder(
+            warehouse_id="1", reference=order.number, status=OutboundStatus.CANCELLED, shipments=(first,)
+        ),
+    )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AT_WAREHOUSE
+    assert balance(funded) == before and not Transaction.objects.filter(kind="refund").exists()
+    assert "staff will settle" in order.events.latest("pk").message
