@@ -149,6 +149,7 @@ class WarehouseAdmin(admin.ModelAdmin):
         "sites",
         "handling_fee",
         "handling_fee_currency",
+        "handling_fee_per_extra_piece",
         "self_pickup_fee",
         "self_pickup_fee_currency",
         "is_active",
@@ -160,7 +161,15 @@ class WarehouseAdmin(admin.ModelAdmin):
         (None, {"fields": ["code", "name", "country", "sites", "is_active"]}),
         (
             _("Fees"),
-            {"fields": ["handling_fee", "handling_fee_currency", "self_pickup_fee", "self_pickup_fee_currency"]},
+            {
+                "fields": [
+                    "handling_fee",
+                    "handling_fee_currency",
+                    "handling_fee_per_extra_piece",
+                    "self_pickup_fee",
+                    "self_pickup_fee_currency",
+                ]
+            },
         ),
         (_("Self-pickup"), {"fields": ["address", "opening_hours"]}),
         (_("History"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),

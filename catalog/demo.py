@@ -26,7 +26,7 @@ from .models import Category, Document, Item, Product, RateCard, ShippingMethod,
 SEED = 2026
 WAREHOUSES = [
     # code, name, country, sites, address, opening hours, handling fee (USD), number in the Item ID,
-    # self-pickup fee (USD)
+    # self-pickup fee (USD), handling fee per extra piece (USD)
     (
         "US-CA",
         "Los Angeles warehouse",
@@ -37,6 +37,7 @@ WAREHOUSES = [
         "1.20",
         "01",
         "2.00",
+        "0.30",
     ),
     (
         "DE-FRA",
@@ -48,6 +49,7 @@ WAREHOUSES = [
         "1.50",
         "02",
         "2.50",
+        "0.40",
     ),
     (
         "JP-TYO",
@@ -59,6 +61,7 @@ WAREHOUSES = [
         "1.30",
         "03",
         "1.80",
+        "0.35",
     ),
 ]
 GUIDE_PRODUCT = {
@@ -145,7 +148,7 @@ def png_bytes(rgb: tuple[int, int, int], size: int = 96) -> bytes:
 
 def _warehouses() -> dict[str, Warehouse]:
     result = {}
-    for code, name, country, sites, address, hours, fee, _number, pickup_fee in WAREHOUSES:
+    for code, name, country, sites, address, hours, fee, _number, pickup_fee, extra_piece_fee in WAREHOUSES:
         warehouse, _created = Warehouse.objects.get_or_create(
             code=code,
             defaults={
@@ -156,10 +159,14 @@ def _warehouses() -> dict[str, Warehouse]:
                 "opening_hours": hours,
                 "handling_fee": Decimal(fee),
                 "self_pickup_fee": Decimal(pickup_fee),
+                "handling_fee_per_extra_piece": Decimal(extra_piece_fee),
             },
         )
-        # Warehouses seeded before the self-pickup fee existed get it once.
+        # Warehouses seeded before the self-pickup fee (or the fee per extra piece) existed get it once.
         Warehouse.objects.filter(pk=warehouse.pk, self_pickup_fee=0).update(self_pickup_fee=Decimal(pickup_fee))
+        Warehouse.objects.filter(pk=warehouse.pk, handling_fee_per_extra_piece=0).update(
+            handling_fee_per_extra_piece=Decimal(extra_piece_fee)
+        )
         result[code] = warehouse
     return result
 
@@ -477,7 +484,7 @@ def seed(stdout) -> None:
     rng = random.Random(SEED)
     today = timezone.localdate()
     warehouses = _warehouses()
-    numbers = {code: number for code, *_rest, number, _pickup_fee in WAREHOUSES}
+    numbers = {code: number for code, *_rest, number, _pickup_fee, _extra_piece_fee in WAREHOUSES}
 
     guide = _product(GUIDE_PRODUCT)
     for item_id, code, price, stock, grams, (length, width, height) in GUIDE_ITEMS:

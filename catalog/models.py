@@ -137,6 +137,17 @@ class Warehouse(models.Model):
     handling_fee_currency = models.CharField(
         _("handling fee currency"), max_length=3, choices=CURRENCY_CHOICES, default=DEFAULT_CURRENCY
     )
+    handling_fee_per_extra_piece = models.DecimalField(
+        _("handling fee per extra piece"),
+        max_digits=10,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_(
+            "Added to the handling fee for each piece of an order after the first (pieces: the lines' "
+            "quantities added up), shipped or picked up; in the handling fee's currency."
+        ),
+    )
     self_pickup_fee = models.DecimalField(
         _("self-pickup handling fee"),
         max_digits=10,
@@ -158,6 +169,7 @@ class Warehouse(models.Model):
         ordering = ["code"]
         constraints = [
             _non_negative("handling_fee", _("The handling fee cannot be negative.")),
+            _non_negative("handling_fee_per_extra_piece", _("The handling fee per extra piece cannot be negative.")),
             _non_negative("self_pickup_fee", _("The self-pickup fee cannot be negative.")),
         ]
 
@@ -173,6 +185,8 @@ class Warehouse(models.Model):
             raise ValidationError({"sites": _("List at least one site this warehouse serves.")})
         if self.handling_fee is not None and self.handling_fee_currency:
             self.handling_fee = quantize(self.handling_fee, self.handling_fee_currency)
+        if self.handling_fee_per_extra_piece is not None and self.handling_fee_currency:
+            self.handling_fee_per_extra_piece = quantize(self.handling_fee_per_extra_piece, self.handling_fee_currency)
         if self.self_pickup_fee is not None and self.self_pickup_fee_currency:
             self.self_pickup_fee = quantize(self.self_pickup_fee, self.self_pickup_fee_currency)
 
