@@ -199,6 +199,10 @@ class Order(models.Model):
     handling_amount = models.DecimalField(_("handling"), max_digits=12, decimal_places=2, default=0)
     total_amount = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=0)
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default=DEFAULT_CURRENCY)
+    # The quote that was paid, frozen at payment (orders/actions/pay.py, `pricing.paid_quote`):
+    # goods, freight, handling and total, the method (or self-pickup), the chargeable weight,
+    # the rate card and its version, and when. Null until paid; nothing prices the order again.
+    paid_quote = models.JSONField(_("quote paid"), null=True, blank=True, editable=False)
 
     # Set when the platform changed the order after payment; the distributor decides.
     platform_change_flag = models.CharField(_("platform change after payment"), max_length=500, blank=True)

@@ -11,7 +11,13 @@ with the form's idempotency key charges once. Under the orders' row locks:
    with the reason, and the others go ahead);
 3. the balance is charged once for all of them, or for none: too little balance
    refuses the whole payment with the shortfall, charging nothing and reserving nothing;
-4. the orders move to "paid" (`order_status_changed` on commit: fulfilment picks them up).
+4. the orders move to "paid" (`order_status_changed` on commit: fulfilment picks them up),
+   and each keeps the quote it was paid at (`Order.paid_quote`: goods, freight, handling,
+   total, the method or self-pickup, the chargeable weight, the rate card and its version,
+   the moment; see `orders.pricing.paid_quotes`). A dropshipping order's freight is quoted
+   again by its method at that moment (the same few queries for a thousand orders): one
+   whose method's card in force now prices it differently is left unpaid, with the reason.
+   Nothing prices a paid order again.
 
 Auto-pay (a distributor's preference, off by default) pays payable orders oldest first
 while the balance covers them; those that do not fit wait as "awaiting funds" and are
@@ -19,11 +25,13 @@ paid when money arrives (`finance.signals.balance_credited`) or by the sweep.
 """
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.services import items_stock_reserve_many
@@ -36,7 +44,8 @@ from finance import services as finance
 from finance.ledger import InsufficientFunds
 from finance.models import Transaction
 
-from ..models import PAYABLE_STATUSES, Logistics, Order, OrderStatus
+from ..models import PAYABLE_STATUSES, Logistics, Order, OrderLine, OrderStatus
+from ..pricing import paid_quotes, requoted_at_payment
 from ..state import ORDER_MACHINE
 
 # The most orders one payment takes (one confirm page, one ledger transaction).
@@ -102,15 +111,25 @@ class PayQuote:
 
 
 def orders_pay_quote(*, actor: Membership, orders: Sequence[Order]) -> PayQuote:
-    """Each order's cost, the total, and the balance before and after: nothing is written."""
+    """Each order's cost, the total, and the balance before and after: nothing is written.
+    An order whose freight its method's card in force no longer gives is named with the
+    reason, as paying would (`orders.pricing.paid_quotes`)."""
     quote = PayQuote(balance=finance_selectors.balance_available(distributor=actor.distributor))
     shipping = warehouses_shipping(orders)
+    candidates = []
     for order in orders:
         if order.distributor_id != actor.distributor_id:
             raise ApplicationError(_("Not found."))
         refusal = pay_refusal(order, shipping)
         if refusal:
             quote.refused.append((order, refusal))
+        else:
+            candidates.append(order)
+    lines = _lines(candidates) if candidates else {}
+    checked = paid_quotes([(order, lines[order.pk]) for order in candidates], at=timezone.now())
+    for order, (_paid, why) in zip(candidates, checked, strict=True):
+        if why:
+            quote.refused.append((order, why))
         else:
             quote.payable.append(order)
             quote.total += order.total_amount
@@ -126,17 +145,53 @@ class PayResult:
     transaction_id: int | None = None
 
 
-def _reserve(orders: list[Order]) -> dict[str, str]:
-    from ..models import OrderLine
+@dataclass(frozen=True)
+class _Line:
+    """A line as reserving stock and counting pieces read it (no item loaded)."""
 
+    item_id: int
+    quantity: int
+
+
+def _lines(orders: list[Order]) -> dict[int, list]:
+    """Each order's lines: what is reserved and counted as pieces, and for the orders whose
+    freight is quoted again (`requoted_at_payment`) the lines with their items and products,
+    which the quote weighs. One query when all the orders are of one kind, two when mixed."""
+    grouped: dict[int, list] = {order.pk: [] for order in orders}
+    requoted = [order.pk for order in orders if requoted_at_payment(order)]
+    plain = [order.pk for order in orders if not requoted_at_payment(order)]
+    if plain:
+        rows = OrderLine.objects.filter(order_id__in=plain).values_list("order_id", "item_id", "quantity")
+        for order_id, item_id, quantity in rows.order_by("pk"):
+            grouped[order_id].append(_Line(item_id, quantity))
+    if requoted:
+        for line in OrderLine.objects.filter(order_id__in=requoted).select_related("item__product").order_by("pk"):
+            grouped[line.order_id].append(line)
+    return grouped
+
+
+def _reserve(orders: list[Order], lines: dict[int, list]) -> dict[str, str]:
     wanted: dict[str, dict[int, int]] = {order.number: {} for order in orders}
-    numbers = {order.pk: order.number for order in orders}
-    for order_id, item_id, quantity in OrderLine.objects.filter(order_id__in=list(numbers)).values_list(
-        "order_id", "item_id", "quantity"
-    ):
-        lines = wanted[numbers[order_id]]
-        lines[item_id] = lines.get(item_id, 0) + quantity
+    for order in orders:
+        items = wanted[order.number]
+        for line in lines[order.pk]:
+            items[line.item_id] = items.get(line.item_id, 0) + line.quantity
     return items_stock_reserve_many(requests=wanted)
+
+
+def _keep_paid_quotes(orders: list[Order]) -> None:
+    """Write each order's `paid_quote` in one statement. On PostgreSQL an UPDATE joined to the
+    unnested ids and quotes (Django's bulk_update would build a CASE of one branch per order,
+    which every row walks: ten times slower for a thousand orders); elsewhere bulk_update."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{Order._meta.db_table}" AS o SET "paid_quote" = q.quote '  # noqa: S608 (our own table name)
+                "FROM unnest(%s::bigint[], %s::jsonb[]) AS q(id, quote) WHERE o.id = q.id",
+                [[order.pk for order in orders], [json.dumps(order.paid_quote) for order in orders]],
+            )
+        return
+    Order.objects.bulk_update(orders, ["paid_quote"], batch_size=500)
 
 
 def _replay(distributor, idempotency_key: str) -> PayResult | None:
@@ -189,7 +244,20 @@ def orders_pay(
                 result.refused.append((order.number, refusal))
             else:
                 payable.append(order)
-        refused_stock = _reserve(payable) if payable else {}
+        # The quote each order is paid at (its freight quoted again at this moment); an order
+        # whose freight no card in force gives now is left unpaid, before anything is reserved.
+        paid_at = timezone.now()
+        lines = _lines(payable) if payable else {}
+        quotes = {}
+        for order, (quote, why) in zip(
+            payable, paid_quotes([(order, lines[order.pk]) for order in payable], at=paid_at), strict=True
+        ):
+            if why:
+                result.refused.append((order.number, why))
+            else:
+                quotes[order.pk] = quote
+        payable = [order for order in payable if order.pk in quotes]
+        refused_stock = _reserve(payable, lines) if payable else {}
         payable = [order for order in payable if order.number not in refused_stock]
         result.refused += [(number, reason) for number, reason in refused_stock.items()]
         if not payable:
@@ -214,6 +282,9 @@ def orders_pay(
             ),
             data={"payment": posted.pk},
         )
+        for order in payable:
+            order.paid_quote = {**quotes[order.pk], "payment": posted.pk}
+        _keep_paid_quotes(payable)
         result.paid = [order.number for order in payable]
         result.charged = sum((order.total_amount for order in payable), Decimal(0))
         result.transaction_id = posted.pk
