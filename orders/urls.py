@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.OrderListView.as_view(), name="order_list"),
     path("<int:order_id>/", views.OrderDetailView.as_view(), name="order_detail"),
     path("<int:order_id>/split/", views.OrderSplitView.as_view(), name="order_split"),
+    path("merge/", views.OrderMergeView.as_view(), name="merge"),
     path("pay/", views.OrderPayView.as_view(), name="pay"),
     path("import/", views.OrderImportView.as_view(), name="import"),
     path("import/template/", views.OrderImportTemplateView.as_view(), name="import_template"),

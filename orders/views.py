@@ -5,6 +5,7 @@ order file import (guide step 6) and [Sync now] for API stores."""
 import json
 import re
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, Subquery, prefetch_related_objects
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -48,6 +49,7 @@ from .actions.cancel import cancellable
 from .actions.hold import holdable
 from .actions.logistics import logistics_refusal
 from .actions.merge import MAX_ORDERS as MERGE_MAX
+from .actions.merge import merge_preview
 from .actions.pay import PAY_LIMIT
 from .actions.split import MAX_PARTS
 from .forms import LogisticsChoiceForm, OrderFilterForm, OrderImportForm, RecipientForm, SyncNowForm
@@ -277,6 +279,10 @@ class OrderListView(OrdersView):
             # Only ids of other distributors' orders (or of none): nothing of theirs is touched.
             messages.error(request, _("Select at least one order."))
             return redirect(back)
+        if action == "merge":
+            # Merging is confirmed on its own page, which shows what the merge would make first.
+            ids = ",".join(str(pk) for pk in sorted(order.pk for order in orders))
+            return redirect(f"{reverse('orders:merge')}?ids={ids}")
         _act(request, self.membership, action, orders)
         return redirect(back)
 
@@ -411,7 +417,8 @@ def _choose_logistics(request, membership, orders) -> None:
     _logistics_messages(request, membership, result)
 
 
-# The operations the list's bulk form posts as `action`; the order page posts all but merge.
+# The operations the list's bulk form posts as `action` (merge goes on to its confirmation
+# page, OrderMergeView); the order page posts all but merge.
 ORDER_ACTIONS = ("cancel", "hold", "release", "merge", "logistics")
 ORDER_PAGE_ACTIONS = ("cancel", "hold", "release", "logistics")
 
@@ -438,17 +445,36 @@ def _act(request, membership, action: str, orders) -> None:
                 done=_("Released from hold: %(numbers)s."),
                 refused=_("%(number)s was not released: %(why)s."),
             )
-        elif action == "merge":
-            merged = orders_merge(actor=membership, orders=orders)
-            messages.success(
-                request,
-                _("Merged %(numbers)s into %(number)s.")
-                % {"numbers": ", ".join(sorted(o.number for o in orders)), "number": merged.number},
-            )
         elif action == "logistics":
             _choose_logistics(request, membership, orders)
     except ApplicationError as exc:
         messages.error(request, str(exc))
+
+
+def paid_quote_shown(order) -> dict | None:
+    """The costs card's "Paid: …" line: the quote kept on the order at payment
+    (`Order.paid_quote`), read back (amounts as Decimal, the moments as datetimes). None
+    before payment, and for orders paid before quotes were kept."""
+    quote = order.paid_quote
+    if not isinstance(quote, dict):
+        return None
+    try:
+        method = quote.get("method") or None
+        card = quote.get("rate_card") or None
+        return {
+            **{name: Decimal(quote[name]) for name in ("goods", "freight", "handling", "total")},
+            "currency": quote["currency"],
+            "self_pickup": bool(quote.get("self_pickup")),
+            "warehouse": quote.get("warehouse") or "",
+            "method": (method.get("name") or f"{method['carrier']} {method['service']}".strip()) if method else "",
+            "grams": quote.get("chargeable_grams"),
+            "card": (
+                {"version": card["version"], "since": datetime.fromisoformat(card["effective_from"])} if card else None
+            ),
+            "paid_at": datetime.fromisoformat(quote["paid_at"]),
+        }
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
 
 
 class OrderDetailView(OrdersView):
@@ -486,6 +512,7 @@ class OrderDetailView(OrdersView):
             "logistics": selectors.order_logistics_choices(order) if choosable else None,
             "logistics_wait": logistics_wait,
             "fulfilment": fulfilment_card(order, acts=acts),
+            "paid_quote": paid_quote_shown(order),
             **roles,
         }
         return render(request, "orders/order_detail.html", context, status=status)
@@ -603,6 +630,88 @@ class OrderSplitView(OrdersView):
                 "rows": rows,
                 "parts": range(1, parts + 1),
                 "max_parts": MAX_PARTS,
+                **self.role_context(),
+            },
+            status=status,
+        )
+
+
+# --- merging (guide step 7) --------------------------------------------------------------------
+
+# An id as the merge page takes it: digits, no more than a database id has.
+ORDER_ID = re.compile(r"[0-9]{1,18}")
+
+
+class OrderMergeView(OrdersView):
+    """[Merge selected] asks first: the page lists the selected orders and the rule check
+    (when a rule fails, which rule and for which orders, and no confirm button), then the
+    merged order's recipient, its lines and its cost beside the sources' costs added up,
+    priced by the merge's own code and saved nowhere (`merge_preview`). [Confirm merge]
+    posts the same ids to `orders_merge`, which checks everything again under the orders'
+    row locks. Ids are the member's own orders: any other is 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        membership = membership_for(request.user)
+        if membership is not None and not membership.may_change(Section.ORDERS):
+            # A page for acting only: finance members read orders but change none.
+            raise PermissionDenied(_("Your role may read orders but not change them."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def _orders(self, raw: str) -> list[Order]:
+        parts = [part.strip() for part in raw.split(",") if part.strip()]
+        if any(not ORDER_ID.fullmatch(part) for part in parts):
+            raise Http404(_("Not found."))
+        ids = sorted({int(part) for part in parts})[:BULK_LIMIT]
+        orders = list(
+            Order.objects.filter(distributor=self.distributor, pk__in=ids)
+            .select_related("store", "warehouse")
+            .order_by("pk")
+        )
+        if len(orders) != len(ids):
+            # Another distributor's order (or none by that id) among them: nothing is shown.
+            raise Http404(_("Not found."))
+        return orders
+
+    def get(self, request):
+        orders = self._orders(request.GET.get("ids", ""))
+        if not orders:
+            messages.error(request, _("Select the orders to merge."))
+            return redirect("orders:order_list")
+        return self._render(request, orders)
+
+    def post(self, request):
+        orders = self._orders(request.POST.get("ids", ""))
+        if not orders:
+            messages.error(request, _("Select the orders to merge."))
+            return redirect("orders:order_list")
+        try:
+            merged = orders_merge(actor=self.membership, orders=orders)
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+            # The page again, as the orders are now (a merge that won a race shows as such).
+            return self._render(request, self._orders(request.POST.get("ids", "")), status=400)
+        messages.success(
+            request,
+            _("Merged %(numbers)s into %(number)s.")
+            % {"numbers": ", ".join(sorted(o.number for o in orders)), "number": merged.number},
+        )
+        return redirect("orders:order_detail", order_id=merged.pk)
+
+    def _render(self, request, orders, *, status=200):
+        preview = merge_preview(actor=self.membership, orders=orders)
+        labels = dict(OrderStatus.choices)
+        for order in preview.sources:
+            order.badge = status_badge(order.status)
+            order.status_label = labels.get(order.status, order.status)
+            order.fails_rule = order.number in preview.failed
+        return render(
+            request,
+            "orders/merge.html",
+            {
+                "preview": preview,
+                "merged": preview.merged,
+                "ids": ",".join(str(order.pk) for order in preview.sources),
+                "merge_max": MERGE_MAX,
                 **self.role_context(),
             },
             status=status,

@@ -1,7 +1,8 @@
 """Step 7's operations in a real browser: a distributor splits an order on the split page
 (the live check, adding and removing a part), merges two orders the list says can be
-merged, puts the merged order on hold and releases it, and sees the costs on the pages
-follow; the pages fit a 1366 px screen and a 390 px phone without sideways scroll."""
+merged through the merge page (what the merge makes and costs, then [Confirm merge]),
+puts the merged order on hold and releases it, and sees the costs on the pages follow;
+the pages fit a 1366 px screen and a 390 px phone without sideways scroll."""
 
 import re
 from decimal import Decimal
@@ -111,11 +112,35 @@ def test_split_merge_hold_and_release_change_the_orders_and_their_costs(page, li
     assert sorted(checked) == sorted([first.number, second.number])  # the split parts are a group of their own
     page.get_by_test_id("bulk-merge").click()
 
-    # then one order replaces them, priced once: 22.00 goods + one handling fee
-    page.wait_for_url(re.compile(r"/orders/"))
+    # then the merge page shows what the merge makes before anything changes: the two orders,
+    # the rule check, the recipient, the lines, and one handling fee instead of two
+    page.wait_for_url(re.compile(rf"/orders/merge/\?ids={first.pk},{second.pk}$"))
+    merge_page = page.url
+    assert Order.objects.filter(merged_into__isnull=False).count() == 0
+    sources = page.get_by_test_id("merge-sources").inner_text()
+    assert first.number in sources and second.number in sources
+    assert "can be merged" in page.get_by_test_id("merge-check").inner_text()
+    assert "Mia Chen" in page.get_by_test_id("merged-recipient").inner_text()
+    assert page.get_by_test_id("merge-lines").locator("tbody tr").count() == 2
+    assert page.locator("[data-separately='total']").inner_text() == "25.00 USD"
+    assert page.locator("[data-merged='total']").inner_text() == "23.50 USD"
+    assert page.get_by_test_id("merge-difference").inner_text() == "Merging saves 1.50 USD."
+    for width in (390, 1366):  # the page fits a phone and a laptop
+        page.set_viewport_size({"width": width, "height": 900})
+        _assert_fits(page, merge_page, width, screenshots=request.config.getoption("verbose") > 1)
+
+    # when they confirm, one order replaces them, priced once: 22.00 goods + one handling fee
+    page.get_by_test_id("confirm-merge").click()
     merged = Order.objects.get(merged_from=first)
+    page.wait_for_url(re.compile(rf"/orders/{merged.pk}/$"))
     assert f"into {merged.number}" in _messages(page)
+    assert "23.50 USD" in page.get_by_test_id("costs").inner_text()
+    page.goto("/orders/")
     assert "23.50 USD" in page.locator(f"tr[data-order='{merged.number}']").inner_text()
+    # the page of the merge done says it cannot be done again, and offers no confirm
+    page.goto(merge_page)
+    assert "Only unpaid orders" in page.get_by_test_id("merge-refused").inner_text()
+    assert page.get_by_test_id("confirm-merge").count() == 0
     page.goto(f"/orders/{merged.pk}/")
     sources = page.get_by_test_id("merged-from").inner_text()
     assert f"{first.number} (13.50 USD)" in sources and f"{second.number} (11.50 USD)" in sources
@@ -140,5 +165,11 @@ def test_split_merge_hold_and_release_change_the_orders_and_their_costs(page, li
     # and the pages fit a laptop and a phone without sideways scroll
     for width in (1366, 390):
         page.set_viewport_size({"width": width, "height": 900})
-        for path in ("/orders/", f"/orders/{merged.pk}/", f"/orders/{big.pk}/", f"/orders/{part_two.pk}/split/"):
+        for path in (
+            "/orders/",
+            f"/orders/{merged.pk}/",
+            f"/orders/{big.pk}/",
+            f"/orders/{part_two.pk}/split/",
+            f"/orders/merge/?ids={first.pk},{second.pk}",
+        ):
             _assert_fits(page, path, width, screenshots=request.config.getoption("verbose") > 1)
