@@ -23,6 +23,8 @@ from orders.actions import orders_cancel, orders_pay
 from orders.models import Logistics, Order, OrderStatus
 from sandbox.models import SandboxOutboundOrder, SandboxWarehouseWebhook
 from tests.catalog.factories import ItemFactory, WarehouseFactory
+from tests.concurrency import together
+from tests.conftest import using_postgres
 from tests.distribution.factories import owner_of
 from tests.fulfillment.factories import WarehouseBackendFactory
 from tests.fulfillment.orders import make_order, messages_lost
@@ -507,3 +509,27 @@ def test_the_rest_of_a_partly_shipped_order_cancelled_at_the_warehouse_refunds_n
     assert order.status == OrderStatus.AT_WAREHOUSE
     assert balance(funded) == before and not Transaction.objects.filter(kind="refund").exists()
     assert "staff will settle" in order.events.latest("pk").message
+
+
+@pytest.mark.skipif(not using_postgres(), reason="row locks need PostgreSQL")
+@pytest.mark.parametrize("run", range(3))
+def test_cancel_against_push_ends_cancelled_everywhere_and_refunded_once(funded, items, lost_messages, run):
+    # given a paid order that a push and the distributor's cancel reach at the same moment
+    before = balance(funded)
+    order = pay(funded, make_order(funded, items))
+    pushed, cancelled = together(
+        lambda: push.order_push(order.pk),
+        lambda: orders_cancel(actor=funded, orders=[Order.objects.get(pk=order.pk)], reason="race"),
+    )
+    assert not isinstance(pushed, Exception) and not isinstance(cancelled, Exception), (pushed, cancelled)
+    # when whatever cancel request there is has been carried
+    cancels.cancel_sweep()
+    # then, whichever came first, the order is cancelled everywhere (the warehouse had not
+    # shipped), refunded once, its stock given back, and the warehouse holds at most one order
+    order.refresh_from_db()
+    held = at_warehouse(order.number)
+    assert order.status == OrderStatus.CANCELLED, (pushed, order.events.values_list("message", flat=True))
+    assert held.count() <= 1 and all(row.status == "Cancelled" for row in held)
+    assert Transaction.objects.filter(kind="refund", reference=order.number).count() == 1
+    assert balance(funded) == before
+    assert Item.objects.get(pk=items[0].pk).reserved == 0
