@@ -193,23 +193,9 @@ def _header(row: list) -> dict[str, int]:
     return positions
 
 
-def _present(value) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
-
-
 def check_upload(name: str, head: bytes) -> str:
     """The file's kind (xlsx or csv), or FileRejected for anything else."""
-    kind = spreadsheet.file_kind(name, head)
-    if kind is None:
-        if spreadsheet.is_compound_file(head):
-            raise spreadsheet.FileRejected(
-                _("“%(name)s” is an old .xls workbook or has a password: save it as .xlsx without a password.")
-                % {"name": excerpt(name, 80)}
-            )
-        raise spreadsheet.FileRejected(
-            _("“%(name)s” is not an Excel workbook (.xlsx) or a CSV file.") % {"name": excerpt(name, 80)}
-        )
-    return kind
+    return spreadsheet.upload_kind(name, head, refusal=_("“%(name)s” is not an Excel workbook (.xlsx) or a CSV file."))
 
 
 def read_rate_card(fileobj, *, name: str, currency: str) -> ReadCard:
@@ -228,7 +214,7 @@ def read_rate_card(fileobj, *, name: str, currency: str) -> ReadCard:
     errors: list[RowError] = []
     count = 0
     for number, row in sheet.rows:
-        if not any(_present(value) for value in row):
+        if not any(spreadsheet.cell_present(value) for value in row):
             continue
         if positions is None:
             positions = _header(row)

@@ -116,21 +116,7 @@ class Applied:
 
 def check_upload(name: str, head: bytes) -> str:
     """The file's kind (xlsx or csv), or FileRejected for anything else."""
-    kind = spreadsheet.file_kind(name, head)
-    if kind is None:
-        if spreadsheet.is_compound_file(head):
-            raise spreadsheet.FileRejected(
-                _("“%(name)s” is an old .xls workbook or has a password: save it as .xlsx without a password.")
-                % {"name": excerpt(name, 80)}
-            )
-        raise spreadsheet.FileRejected(
-            _("“%(name)s” is not an Excel workbook (.xlsx) or a CSV file.") % {"name": excerpt(name, 80)}
-        )
-    return kind
-
-
-def _present(value) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
+    return spreadsheet.upload_kind(name, head, refusal=_("“%(name)s” is not an Excel workbook (.xlsx) or a CSV file."))
 
 
 def _header(row: list) -> dict[str, int]:
@@ -190,7 +176,7 @@ def parse_tracking_file(fileobj, *, name: str) -> ReadFile:
     positions: dict[str, int] | None = None
     rows: list[TrackingRow] = []
     for number, values in sheet.rows:
-        if not any(_present(value) for value in values):
+        if not any(spreadsheet.cell_present(value) for value in values):
             continue
         if positions is None:
             positions = _header(values)

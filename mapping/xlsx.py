@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from distribution import spreadsheet
-from distribution.spreadsheet import excerpt
 
 STORE = "Store"
 SKU = "Store SKU"
@@ -66,16 +65,12 @@ class SheetRow(NamedTuple):
 
 def check_upload(name: str, head: bytes, size: int) -> None:
     """Refuse, before storing it, a file that cannot be an xlsx workbook."""
-    if spreadsheet.file_kind(name, head) != spreadsheet.XLSX:
-        if spreadsheet.is_compound_file(head):
-            raise FileRejected(
-                _("“%(name)s” is an old .xls workbook or has a password: save it as .xlsx without a password.")
-                % {"name": excerpt(name, 80)}
-            )
-        raise FileRejected(
-            _("“%(name)s” is not an Excel workbook (.xlsx). Save the file as .xlsx, e.g. from the template.")
-            % {"name": excerpt(name, 80)}
-        )
+    spreadsheet.upload_kind(
+        name,
+        head,
+        kinds=(spreadsheet.XLSX,),
+        refusal=_("“%(name)s” is not an Excel workbook (.xlsx). Save the file as .xlsx, e.g. from the template."),
+    )
     if size > MAX_FILE_BYTES:
         raise FileRejected(
             _("The file is larger than %(mb)d MB; split it into smaller files.") % {"mb": MAX_FILE_BYTES // 2**20}
@@ -93,7 +88,7 @@ def read_rows(fileobj) -> tuple[list[str], list[SheetRow]]:
     rows = []
     for number, row in sheet.rows:
         if positions is None:
-            if not any(_cell_present(v) for v in row):
+            if not any(spreadsheet.cell_present(v) for v in row):
                 continue
             positions = FILE_COLUMNS.find(row)
             missing = [name for name in REQUIRED if name not in positions]
@@ -107,7 +102,7 @@ def read_rows(fileobj) -> tuple[list[str], list[SheetRow]]:
                 )
             picks = [positions.get(name) for name in COLUMNS]
             continue
-        if not any(_cell_present(v) for v in row):
+        if not any(spreadsheet.cell_present(v) for v in row):
             continue
         if len(rows) >= MAX_ROWS:
             raise FileRejected(
@@ -120,10 +115,6 @@ def read_rows(fileobj) -> tuple[list[str], list[SheetRow]]:
     if not rows:
         raise FileRejected(_("The file has the column names but no rows to import."))
     return [name for name in COLUMNS if name in positions], rows
-
-
-def _cell_present(value) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def _cols() -> dict:

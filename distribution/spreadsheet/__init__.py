@@ -14,6 +14,8 @@ This module sits at the bottom of the platform: it knows no app, only Django, th
 standard library, openpyxl and python-calamine.
 """
 
+from django.utils.translation import gettext as _
+
 from .csvfile import Encoding, detect_encoding, read_csv
 from .headers import Columns, header_key
 from .limits import EXCEL_CELL_CHARS, HEADER_ROOM, FileRejected, Limits, Sheet
@@ -62,6 +64,8 @@ __all__ = [
     "read_csv",
     "read_sheet",
     "read_xlsx",
+    "upload_kind",
+    "cell_present",
     "write_csv",
 ]
 
@@ -79,6 +83,26 @@ def file_kind(name: str, head: bytes) -> str | None:
 def is_compound_file(head: bytes) -> bool:
     """An old .xls, or an xlsx saved with a password."""
     return head.startswith(_OLE)
+
+
+def upload_kind(name: str, head: bytes, *, refusal: str, kinds: tuple[str, ...] = (XLSX, CSV)) -> str:
+    """The kind of an uploaded file, from its name and first bytes, if it is one of `kinds`;
+    FileRejected otherwise: an old .xls (or a workbook with a password) is told how to save
+    it, anything else gets `refusal` (a message with %(name)s, the file's name cut short)."""
+    kind = file_kind(name, head)
+    if kind in kinds:
+        return kind
+    if is_compound_file(head):
+        raise FileRejected(
+            _("“%(name)s” is an old .xls workbook or has a password: save it as .xlsx without a password.")
+            % {"name": excerpt(name, 80)}
+        )
+    raise FileRejected(refusal % {"name": excerpt(name, 80)})
+
+
+def cell_present(value) -> bool:
+    """Whether a cell holds anything: not empty, not only spaces."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def read_sheet(source, *, kind: str, limits: Limits, sheet_name: str | None = None) -> Sheet:

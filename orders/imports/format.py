@@ -158,17 +158,8 @@ def text(value) -> str:
 
 def kind_of(name: str, head: bytes) -> str:
     """'xlsx' or 'csv' from the name and the first bytes; FileRejected otherwise."""
-    kind = spreadsheet.file_kind(name, head)
-    if kind is not None:
-        return kind
-    if spreadsheet.is_compound_file(head):
-        raise FileRejected(
-            _("“%(name)s” is an old .xls workbook or has a password: save it as .xlsx without a password.")
-            % {"name": excerpt(name, 80)}
-        )
-    raise FileRejected(
-        _("“%(name)s” is not an order file: upload the template filled in, as .xlsx or .csv.")
-        % {"name": excerpt(name, 80)}
+    return spreadsheet.upload_kind(
+        name, head, refusal=_("“%(name)s” is not an order file: upload the template filled in, as .xlsx or .csv.")
     )
 
 
