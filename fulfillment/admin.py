@@ -32,6 +32,8 @@ from orders.models import Logistics, Order, OrderStatus
 
 from . import reconcile, tracking_import
 from .models import (
+    STALE_QUIET,
+    STALE_UNSHIPPED,
     ManualOutbound,
     Outbound,
     Reconciliation,
@@ -235,10 +237,8 @@ class ManualOutboundAdmin(admin.ModelAdmin):
 # Every list shows its columns from one page query (list_select_related, annotations);
 # tests/fulfillment/test_console.py pins the query counts.
 
-# How long a paid order may wait at the warehouse (after its push, or its payment when it
-# never went) before it is stale; and a shipped one without word from the warehouse.
-STALE_UNSHIPPED = timedelta(hours=48)
-STALE_SHIPPED = timedelta(days=7)
+# Stale: a paid order not shipped STALE_UNSHIPPED after its push (or its payment when it
+# never went), a shipped one with no word from the warehouse for STALE_QUIET (models.py).
 # Shipped orders are watched this long after shipping (no delivery event exists yet, so
 # without a bound every old shipment would count as stale for ever).
 SHIPPED_WATCHED = timedelta(days=30)
@@ -366,7 +366,7 @@ def outbound_queue(queryset, queue: str, *, now=None):
             Q(order__status__in=UNSHIPPED, stale_from__lt=now - STALE_UNSHIPPED)
             | Q(
                 order__status=OrderStatus.SHIPPED,
-                heard_at__lt=now - STALE_SHIPPED,
+                heard_at__lt=now - STALE_QUIET,
                 heard_at__gte=now - SHIPPED_WATCHED,
             )
         )

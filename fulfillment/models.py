@@ -12,6 +12,8 @@ Staff record what happened to it (shipped with carrier and tracking, ready for p
 picked up, cancelled); the manual backend reports those moves as its changes.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -184,6 +186,13 @@ MANUAL_OUTBOUND_MACHINE = StateMachine(
 
 # ---------------------------------------------------------------------------------------
 # Orders handed to the warehouses, what came back, and the tracking sent on to the stores
+
+
+# When an order at a warehouse counts as stale, for the staff console's queue and the
+# distributor's home alerts alike: not shipped this long after it was paid or pushed, and
+# no word from the warehouse (poll, webhook) for this long.
+STALE_UNSHIPPED = timedelta(hours=48)
+STALE_QUIET = timedelta(days=7)
 
 
 class Outbound(models.Model):

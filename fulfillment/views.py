@@ -16,8 +16,6 @@ page's Fulfilment card itself is drawn by the orders app from the order's revers
 relations (orders never imports fulfilment).
 """
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, Value
@@ -35,7 +33,7 @@ from distribution.tenancy import PortalView, ensure_can_act
 from orders.models import Logistics, Order, OrderEvent, OrderStatus
 from stores.models import Store
 
-from .models import TrackingSync
+from .models import STALE_QUIET, STALE_UNSHIPPED, TrackingSync
 from .push import outbound_retry
 from .tracking import tracking_file, tracking_sync_retry
 
@@ -142,10 +140,8 @@ class TrackingFileView(PortalView):
 
 # --- the home page's fulfilment alerts ------------------------------------------------------
 
-# Paid this long ago and still not shipped (nor ready for pickup): something is stuck.
-STALE_PAID = timedelta(hours=48)
-# At the warehouse and not a word from it (poll, webhook) for this long.
-STALE_QUIET = timedelta(days=7)
+# Stuck: paid STALE_UNSHIPPED ago and still not shipped (nor ready for pickup), or at the
+# warehouse with not a word from it for STALE_QUIET (fulfillment/models.py).
 # How many stuck orders (or orders whose tracking failed) the panel names one by one.
 ALERT_EXAMPLES = 5
 _O = OrderStatus
@@ -155,7 +151,7 @@ def _stuck_filters(now) -> tuple[Q, Q]:
     """(paid 48 hours ago and not shipped, at the warehouse with no word for 7 days), apart:
     an order is in one of them at most. Over `_active` (which gives `last_word`)."""
     paid_long_ago = Exists(
-        OrderEvent.objects.filter(order=OuterRef("pk"), to_status=_O.PAID, created_at__lt=now - STALE_PAID)
+        OrderEvent.objects.filter(order=OuterRef("pk"), to_status=_O.PAID, created_at__lt=now - STALE_UNSHIPPED)
     )
     # Ready for pickup is the collector's turn, not a stuck order (its own alert).
     not_ready = Q(outbound__ready_for_pickup_at__isnull=True)
@@ -247,6 +243,6 @@ def fulfilment_alerts(membership: Membership, *, now=None) -> dict:
         "ready": counts["ready"],
         "ready_url": f"{list_url}?status={_O.AT_WAREHOUSE}&logistics={Logistics.SELF_PICKUP}",
         "any": bool(counts["push_failed"] or counts["cancel_requested"] or stuck or sync_failed or counts["ready"]),
-        "stale_paid_hours": int(STALE_PAID.total_seconds() // 3600),
+        "stale_paid_hours": int(STALE_UNSHIPPED.total_seconds() // 3600),
         "quiet_days": STALE_QUIET.days,
     }
