@@ -215,7 +215,7 @@ def order_push(order_id: int, *, http=None, now=None) -> str:
         # reason, so the order is tried again after its backoff and counted, then fails.
         _retry_later(outbound, WarehouseError(f"{exc.__class__.__name__}: {exc}"))
         raise
-    return _accepted(outbound, remote, http=http)
+    return _accepted(outbound, remote)
 
 
 def _pushed_message(order: Order, outbound: Outbound) -> str:
@@ -225,7 +225,7 @@ def _pushed_message(order: Order, outbound: Outbound) -> str:
     }
 
 
-def _accepted(outbound: Outbound, remote, *, http=None) -> str:
+def _accepted(outbound: Outbound, remote) -> str:
     from .changes import outbound_apply
 
     with transaction.atomic():

@@ -58,5 +58,4 @@ def handover_started(order: Order) -> bool:
     claimed it: the warehouse may hold it even before we know). Read from fulfilment's row
     through the order's reverse relation, so orders never imports fulfilment; the claim is
     made under the order's row lock, so a caller holding that lock sees it or its absence."""
-    outbound = Order.outbound.related.related_model.objects.filter(order_id=order.pk).only("attempts").first()
-    return bool(outbound and outbound.attempts)
+    return Order.objects.filter(pk=order.pk, outbound__attempts__gt=0).exists()
