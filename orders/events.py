@@ -3,8 +3,12 @@ the same wherever it is written. Status moves are written by `orders.state` thro
 `status_moved`; the rest are notes on the order (a flag, a platform change, a re-route).
 """
 
+from functools import cache
+
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from distribution.bulk import blueprint
 from distribution.state import clip
 
 from .models import Order, OrderEvent, PlatformOrder
@@ -16,13 +20,25 @@ def source_label(po: PlatformOrder) -> str:
     return str(_SOURCE_LABELS.get(po.source, po.source))
 
 
+@cache
+def _created_texts(language: str) -> tuple[str, str, dict]:
+    """The creation entry's sentences in one language, looked up once: a page of new
+    orders writes thousands of them, and each gettext costs more than the rest."""
+    return (
+        _("Created from platform order %(number)s (%(source)s)."),
+        _("Waiting for a mapping of: %(skus)s."),
+        {source: str(label) for source, label in _SOURCE_LABELS.items()},
+    )
+
+
 def created_message(po: PlatformOrder, missing: list, left_out: str = "") -> str:
-    message = _("Created from platform order %(number)s (%(source)s).") % {
+    created_text, waiting_text, sources = _created_texts(get_language() or "")
+    message = created_text % {
         "number": po.display_number or po.external_id,
-        "source": source_label(po),
+        "source": sources.get(po.source, po.source),
     }
     if missing:
-        message += " " + _("Waiting for a mapping of: %(skus)s.") % {"skus": ", ".join(missing)}
+        message += " " + waiting_text % {"skus": ", ".join(missing)}
     if left_out:
         message += " " + left_out
     return message
@@ -31,7 +47,7 @@ def created_message(po: PlatformOrder, missing: list, left_out: str = "") -> str
 def created(order: Order, po: PlatformOrder, missing: list, left_out: str = "") -> OrderEvent:
     """The first entry of an order made from a platform order (unsaved: orders are made in
     bulk); `left_out` names the platform order's lines that are not ours."""
-    return OrderEvent(to_status=order.status, message=clip(created_message(po, missing, left_out)))
+    return blueprint(OrderEvent).new(to_status=order.status, message=clip(created_message(po, missing, left_out)))
 
 
 def status_moved(order: Order, from_status: str, to_status: str, actor, message: str, data: dict) -> OrderEvent:

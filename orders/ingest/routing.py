@@ -14,11 +14,12 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Item, Warehouse
+from distribution.bulk import blueprint, bulk_insert
 from distribution.money import DEFAULT_CURRENCY
 from distribution.state import clip
 from orders import events
@@ -50,7 +51,10 @@ def new_order_number() -> str:
     """DO + date + 8 random base-32 characters (40 bits): unique without a shared counter
     (which every worker would queue on); the unique index is the backstop."""
     bits = int.from_bytes(secrets.token_bytes(5), "big")
-    return "DO" + timezone.now().strftime("%y%m%d") + "".join(NUMBER_ALPHABET[(bits >> (5 * i)) & 31] for i in range(8))
+    # datetime.now(UTC) is timezone.now() under USE_TZ, without a settings lookup per order.
+    return (
+        "DO" + datetime.now(UTC).strftime("%y%m%d") + "".join(NUMBER_ALPHABET[(bits >> (5 * i)) & 31] for i in range(8))
+    )
 
 
 @dataclass
@@ -176,7 +180,7 @@ def order_lines(order: Order, lines: list[RoutedLine]) -> list[OrderLine]:
         item = line.item
         built.append(
             # ids rather than objects: the related-object descriptors cost more than the insert
-            OrderLine(
+            blueprint(OrderLine).new(
                 order_id=order.pk,
                 platform_line_id=line.platform_line_id,
                 store_sku=line.sku,
@@ -216,7 +220,7 @@ def build_orders(po: PlatformOrder, store, resolved: Mapping):
     to = recipient(po)
     built = []
     for warehouse, lines in routed.groups:
-        order = Order(
+        order = blueprint(Order).new(
             distributor_id=store.distributor_id,
             store_id=store.pk,
             platform_order_id=po.pk,
@@ -265,7 +269,7 @@ def _logistics_preselected(built) -> None:
 def save_built(built) -> list[Order]:
     _logistics_preselected(built)
     orders = [order for order, _lines, _event in built]
-    Order.objects.bulk_create(orders)
+    bulk_insert(Order, orders)
     lines, events = [], []
     for order, order_lines, event in built:
         for line in order_lines:
@@ -273,6 +277,6 @@ def save_built(built) -> list[Order]:
         event.order_id = order.pk
         lines.extend(order_lines)
         events.append(event)
-    OrderLine.objects.bulk_create(lines)
-    OrderEvent.objects.bulk_create(events)
+    bulk_insert(OrderLine, lines)
+    bulk_insert(OrderEvent, events)
     return orders

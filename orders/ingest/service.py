@@ -19,6 +19,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from distribution.bulk import blueprint, bulk_insert
 from distribution.errors import ApplicationError
 from distribution.state import clip
 from orders import mapping_port, rules
@@ -270,11 +271,11 @@ def _bulk_create(store, orders: list[NormalizedOrder], source: str, extras, dige
         fields = platform_fields(
             order, source=source, extras=extras.get(order.external_id, OrderExtras()), digest=digests[order.external_id]
         )
-        po = PlatformOrder(store_id=store.pk, external_id=order.external_id, **fields)
+        po = blueprint(PlatformOrder).new(store_id=store.pk, external_id=order.external_id, **fields)
         verdict = verdict_for_lines(rules.verdict(order, platform=store.platform), po, resolved)
         po.disposition, po.disposition_reason = verdict.disposition, clip(verdict.reason, 300)
         platform_orders.append(po)
-    PlatformOrder.objects.bulk_create(platform_orders)
+    bulk_insert(PlatformOrder, platform_orders)
     built = []
     for po in platform_orders:
         if po.disposition == Disposition.CONVERTED:

@@ -1,0 +1,110 @@
+"""distribution.bulk: rows written by COPY read back exactly as the ORM writes them.
+
+On SQLite bulk_insert is bulk_create; the COPY path runs under PostgreSQL (CI)."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from distribution.bulk import blueprint, bulk_insert
+from orders.models import PlatformOrder
+from tests.stores.factories import StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+AWKWARD_TEXT = 'Tab\there, "quoted", comma, new\nline, back\\slash, \\N, 中文, émoji 📦'
+COMPARED = [
+    "external_id",
+    "display_number",
+    "source",
+    "currency",
+    "is_cancelled",
+    "buyer_name",
+    "shipping_address",
+    "lines",
+    "remark",
+    "total",
+    "placed_at",
+    "platform_updated_at",
+    "raw",
+]
+
+
+def _values(store, external_id: str, **overrides) -> dict:
+    values = {
+        "store_id": store.pk,
+        "external_id": external_id,
+        "display_number": "#1001",
+        "source": PlatformOrder.Source.IMPORT,
+        "currency": "USD",
+        "is_cancelled": True,
+        "buyer_name": AWKWARD_TEXT,
+        "shipping_address": {"name": AWKWARD_TEXT, "zip": None, "nested": [1, "二", {"ok": False}]},
+        "lines": [{"sku": "A,B", "quantity": 2, "unit_price": "9.99"}],
+        "remark": "",
+        "total": Decimal("1234.5678"),
+        "placed_at": datetime(2026, 1, 31, 10, 0, 5, 123456, tzinfo=UTC),
+        "platform_updated_at": None,
+        "raw": {"text": AWKWARD_TEXT},
+    }
+    values.update(overrides)
+    return values
+
+
+def test_copied_rows_read_back_like_orm_rows():
+    # given the same values written once by bulk_insert and once by the ORM
+    store = StoreFactory()
+    copied = [blueprint(PlatformOrder).new(**_values(store, f"C-{n}")) for n in range(3)]
+    copied.append(blueprint(PlatformOrder).new(**_values(store, "C-empty", total=None, placed_at=None, remark="")))
+    orm = [PlatformOrder(**_values(store, f"O-{n}")) for n in range(3)]
+    orm.append(PlatformOrder(**_values(store, "O-empty", total=None, placed_at=None, remark="")))
+    # when both are written
+    bulk_insert(PlatformOrder, copied)
+    PlatformOrder.objects.bulk_create(orm)
+    # then every instance has its id and the rows read back field for field
+    assert all(po.pk for po in copied)
+    assert len({po.pk for po in copied + orm}) == 8
+    for mine, theirs in zip(copied, orm, strict=True):
+        read_mine = PlatformOrder.objects.get(pk=mine.pk)
+        read_theirs = PlatformOrder.objects.get(pk=theirs.pk)
+        for name in COMPARED:
+            if name == "external_id":
+                continue
+            assert getattr(read_mine, name) == getattr(read_theirs, name), name
+        assert read_mine.received_at is not None and read_mine.updated_at is not None
+    empty = PlatformOrder.objects.get(external_id="C-empty")
+    assert empty.total is None and empty.placed_at is None and empty.remark == ""
+
+
+def test_the_ids_taken_do_not_collide_with_later_inserts():
+    # given rows written by bulk_insert
+    store = StoreFactory()
+    copied = bulk_insert(PlatformOrder, [blueprint(PlatformOrder).new(**_values(store, f"S-{n}")) for n in range(5)])
+    # when the ORM inserts one more row afterwards
+    later = PlatformOrder.objects.create(**_values(store, "S-later"))
+    # then its id comes after theirs (the sequence moved past them)
+    assert later.pk > max(po.pk for po in copied)
+
+
+def test_blueprint_refuses_an_unknown_field_and_fills_defaults():
+    store = StoreFactory()
+    with pytest.raises(TypeError, match="no field store"):
+        blueprint(PlatformOrder).new(store=store)
+    # given two instances made without the JSON fields
+    first = blueprint(PlatformOrder).new(store_id=store.pk, external_id="D-1", source="import")
+    second = blueprint(PlatformOrder).new(store_id=store.pk, external_id="D-2", source="import")
+    # then each has its own default, as Model() gives
+    assert first.lines == [] and first.shipping_address == {} and first.is_cancelled is False
+    first.lines.append({"sku": "X"})
+    assert second.lines == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY path is PostgreSQL's")
+def test_a_field_type_copy_cannot_write_is_refused():
+    from orders.models import OrderImport
+
+    # given a model with a FileField, which COPY here does not write
+    with pytest.raises(TypeError, match="cannot write"):
+        bulk_insert(OrderImport, [OrderImport(distributor_id=1)])
