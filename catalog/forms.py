@@ -17,7 +17,12 @@ START_GRACE = timedelta(minutes=10)
 class ProductFilterForm(forms.Form):
     """The catalog list's search and filters (a GET form; bad values are ignored, not fatal)."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.SearchInput(attrs={"placeholder": _("Name, product code or Item ID")}),
+    )
     warehouse = forms.ChoiceField(label=_("Warehouse"), required=False)
     site = forms.ChoiceField(label=_("Site"), required=False)
     category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)

@@ -4,6 +4,17 @@ from django.utils.translation import gettext_lazy as _
 from .errors import ApplicationError
 from .models import Distributor, Role
 
+
+class DateInput(forms.DateInput):
+    """The portal's one date widget: the browser's own date picker. Its value travels as
+    ISO 8601 (YYYY-MM-DD) whatever the language; the browser shows the date its own way."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 INVITABLE_ROLES = [
     (Role.ADMIN, Role.ADMIN.label),
     (Role.OPERATOR, Role.OPERATOR.label),

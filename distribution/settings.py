@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "import_export",
     "bootstrap",
+    "crispy_forms",
+    "crispy_bootstrap5",
     "distribution",
     "catalog",
     "stores",
@@ -163,6 +165,10 @@ STORAGES = {
     },
 }
 
+# --- Forms: every portal form (allauth's too) is rendered by django-crispy-forms in Bootstrap 5.
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
 # --- Accounts (django-allauth): e-mail is the login; sign-up creates a Distributor.
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:home"
@@ -173,7 +179,11 @@ ACCOUNT_ADAPTER = "distribution.adapters.AccountAdapter"
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Distribution] "
+# What the platform is called in its mails (greeting, sign-off, subject), never the host.
+SITE_NAME = os.environ.get("SITE_NAME", "Distribution platform")
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# Members are named by their e-mail address: the username allauth fills in is never shown.
+ACCOUNT_USER_DISPLAY = "distribution.adapters.user_display"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "no-reply@distribution.local")
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

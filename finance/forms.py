@@ -10,24 +10,22 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.translation import gettext_lazy as _
 
+from distribution.forms import DateInput
 from distribution.models import Distributor
 
 from .models import Account, TopUp, Transaction
 from .selectors import HistoryFilters
 from .services import TOP_UP_CURRENCIES
 
-DATE = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
-
 
 class HistoryFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=DATE)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", _("All types"))] + list(Transaction.Kind.choices)
-        self.fields["kind"].widget.attrs["class"] = "form-select"
 
     def filters(self) -> HistoryFilters:
         if not self.is_bound or not self.is_valid():
@@ -48,28 +46,23 @@ class TopUpForm(forms.Form):
         min_value=Decimal("0.01"),
         max_digits=14,
         decimal_places=2,
-        widget=forms.NumberInput(attrs={"class": "form-control", "step": "0.01", "inputmode": "decimal"}),
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
     currency = forms.ChoiceField(
         label=_("Currency"),
         choices=[(code, code) for code in TOP_UP_CURRENCIES],
-        widget=forms.Select(attrs={"class": "form-select"}),
     )
-    method = forms.ChoiceField(
-        label=_("Payment method"), choices=TopUp.Method.choices, widget=forms.Select(attrs={"class": "form-select"})
-    )
+    method = forms.ChoiceField(label=_("Payment method"), choices=TopUp.Method.choices)
     transfer_reference = forms.CharField(
         label=_("Transfer reference"),
         max_length=120,
         help_text=_("The reference or serial number of your transfer, as your bank or wallet shows it."),
-        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     proof = forms.FileField(
         label=_("Proof of payment"),
         help_text=_("A screenshot or scan of the transfer: PDF, JPEG, PNG or WebP, up to 10 MB."),
-        widget=forms.ClearableFileInput(
-            attrs={"class": "form-control", "accept": ".pdf,.jpg,.jpeg,.png,.webp,application/pdf,image/*"}
-        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.webp,application/pdf,image/*"}),
     )
 
 
@@ -80,7 +73,7 @@ class PreferenceForm(forms.Form):
         max_digits=14,
         decimal_places=2,
         help_text=_("0 turns the alert off. The owner and the finance members get one e-mail per fall."),
-        widget=forms.NumberInput(attrs={"class": "form-control", "step": "0.01", "inputmode": "decimal"}),
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
     auto_pay = forms.BooleanField(
         label=_("Pay orders from the balance automatically"),

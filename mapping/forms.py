@@ -1,6 +1,7 @@
 """Forms of the mapping pages. They only shape input; the rules live in services."""
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .selectors import MappingFilters
@@ -24,11 +25,16 @@ class MappingFilterForm(forms.Form):
         ],
     )
     store = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None)
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100, widget=forms.SearchInput)
 
     def __init__(self, data=None, *, stores):
         super().__init__(data)
         self.fields["store"].choices = [("", _("All stores"))] + [(s.pk, str(s)) for s in stores]
+        # The SKU queues have no Item ID to search by.
+        queue = self.shown_status in (STATUS_UNMAPPED, STATUS_NOT_SUPPLIED)
+        self.fields["q"].widget.attrs["placeholder"] = (
+            _("Store SKU or product title") if queue else _("Store SKU, Item ID or product name")
+        )
 
     def _data(self) -> dict:
         if not self.is_bound:
@@ -75,11 +81,31 @@ class MappingForm(forms.Form):
         if fixed_store is not None:
             self.fields["store"].disabled = True
             self.fields["store"].initial = fixed_store.pk
-        for name, field in self.fields.items():
-            css = "form-select" if name == "store" else "form-control"
-            field.widget.attrs.setdefault("class", css)
-        self.fields["store_sku"].widget.attrs.update({"autocomplete": "off", "class": "form-control font-monospace"})
-        self.fields["item_id"].widget.attrs.update({"autocomplete": "off", "class": "form-control font-monospace"})
+        # The search-as-you-type of static/mapping/mapping.js: each box names its suggestions
+        # list, the URL it asks and the store field (or, editing, the fixed store) it filters by.
+        store_field = {"data-store-field": self["store"].auto_id}
+        if fixed_store is not None:
+            store_field["data-store-id"] = fixed_store.pk
+        self.fields["store_sku"].widget.attrs.update(
+            {
+                "autocomplete": "off",
+                "class": "font-monospace",
+                "list": "seen-skus",
+                "data-sku-search": reverse("mapping:sku_search"),
+                "placeholder": _("Type a SKU or pick one seen in its orders"),
+                **store_field,
+            }
+        )
+        self.fields["item_id"].widget.attrs.update(
+            {
+                "autocomplete": "off",
+                "class": "font-monospace",
+                "list": "site-items",
+                "data-item-search": reverse("mapping:item_search"),
+                "placeholder": _("Search by Item ID, product name or code"),
+                **store_field,
+            }
+        )
 
 
 class ImportUploadForm(forms.Form):

@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from distribution.forms import DateInput
+
 from .actions.recipient import RECIPIENT_LIMITS, REQUIRED
 from .models import Logistics, Order, OrderStatus
 from .selectors import OrderFilters
@@ -13,18 +15,25 @@ SYNC_MAX_DAYS = 90
 
 
 class OrderFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.SearchInput(
+            attrs={"placeholder": _("Order No, platform order No, recipient, Item ID, tracking No")}
+        ),
+    )
     status = forms.ChoiceField(label=_("Status"), required=False)
     store = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None)
     warehouse = forms.ChoiceField(label=_("Warehouse"), required=False)
     logistics = forms.ChoiceField(label=_("Logistics"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
     def __init__(self, *args, stores=(), warehouses=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All"))] + list(OrderStatus.choices)
-        self.fields["store"].choices = [("", _("All stores"))] + [(s.pk, s.name) for s in stores]
+        self.fields["store"].choices = [("", _("All stores"))] + [(s.pk, s.label) for s in stores]
         self.fields["warehouse"].choices = [("", _("All warehouses"))] + [(w.code, w.code) for w in warehouses]
         self.fields["logistics"].choices = [("", _("All"))] + list(Logistics.choices)
 
@@ -62,9 +71,10 @@ class OrderImportForm(forms.Form):
 
     def __init__(self, *args, stores=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.stores = {store.pk: store for store in stores}
+        # A store with an API sends its orders itself: the file is for the stores without one.
+        self.stores = {store.pk: store for store in stores if not store.has_api}
         self.fields["store"].choices = [("", _("The store named in each row"))] + [
-            (store.pk, f"{store.name} ({store.get_platform_display()} {store.site})") for store in stores
+            (store.pk, store.label) for store in self.stores.values()
         ]
 
     def clean_store(self):
@@ -99,8 +109,13 @@ class LogisticsChoiceForm(forms.Form):
 class SyncNowForm(forms.Form):
     """[Sync now]: an optional date range of at most 90 days (orders placed or changed in it)."""
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput(attrs={"class": "form-control-sm"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput(attrs={"class": "form-control-sm"}))
+
+    @classmethod
+    def for_store(cls, store_id: int, data=None) -> "SyncNowForm":
+        """The form of one store's row: the sync page has one per store, each with its own ids."""
+        return cls(data, auto_id=f"sync{store_id}_%s")
 
     def clean(self):
         data = super().clean()
@@ -142,7 +157,7 @@ class RecipientForm(forms.Form):
         kwargs.setdefault("auto_id", "recipient_%s")  # the order page has other forms
         super().__init__(*args, **kwargs)
         for name, limit in RECIPIENT_LIMITS.items():
-            attrs = {"class": "form-control form-control-sm", "autocomplete": self.AUTOCOMPLETE.get(name, "off")}
+            attrs = {"autocomplete": self.AUTOCOMPLETE.get(name, "off")}
             if name == "country":
                 attrs["style"] = "text-transform:uppercase"
             self.fields[name] = forms.CharField(

@@ -1,6 +1,7 @@
 """The [Authorize Now] forms, one per platform. Secrets never go into these forms' initial data."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from distribution.money import CURRENCY_CHOICES
@@ -28,9 +29,6 @@ class StoreBaseForm(forms.Form):
     def __init__(self, *args, store=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.store = store
-        for field in self.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", css)
 
     def clean_site(self):
         site = self.cleaned_data["site"].strip().upper()
@@ -99,7 +97,15 @@ class WooCommerceStoreForm(StoreBaseForm):
 
     def __init__(self, *args, store=None, **kwargs):
         super().__init__(*args, store=store, **kwargs)
-        self.fields["connect_with"].widget.attrs["class"] = "form-check-input"
+        # In development the shop is a sandbox one: an example address would send the seller's
+        # browser to a host that does not answer, so the form names a sandbox shop that does.
+        self.sandbox_site_url = f"{settings.SANDBOX_BASE_URL}/woocommerce/demo-woo" if settings.SANDBOX_ENABLED else ""
+        if self.sandbox_site_url:
+            site_url = self.fields["site_url"]
+            site_url.widget.attrs["placeholder"] = self.sandbox_site_url
+            site_url.help_text = _(
+                "Development: a sandbox shop's address, e.g. %(url)s (any name after /woocommerce/ makes a new shop)."
+            ) % {"url": self.sandbox_site_url}
         if store is not None:
             self.fields["site_url"].disabled = True
             self.fields["site_url"].initial = store.site_url
@@ -141,7 +147,6 @@ class AmazonStoreForm(StoreBaseForm):
         super().__init__(*args, store=store, **kwargs)
         del self.fields["site"]
         del self.fields["currency"]
-        self.fields["marketplace_id"].widget.attrs["class"] = "form-select"
         if store is not None:
             self.fields["marketplace_id"].disabled = True
             self.fields["marketplace_id"].initial = store.marketplace_id
@@ -177,4 +182,3 @@ class PlatformChoiceForm(forms.Form):
     def __init__(self, *args, platforms, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["platform"].choices = platforms
-        self.fields["platform"].widget.attrs["class"] = "form-select"
