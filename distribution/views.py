@@ -8,18 +8,24 @@ from django.views import View
 from . import selectors, services
 from .errors import ApplicationError
 from .forms import DistributorProfileForm, InvitationSignupForm, InviteForm, RoleForm
-from .home import panels_for
+from .home import checklist_for, panels_for
 from .models import Invitation, Membership, Section
 from .tenancy import PortalView, membership_for
 
 
 class HomeView(PortalView):
-    """Dashboard: who we are, what the member can open next."""
+    """Dashboard: the "Start here" checklist while the distributor is setting up, then
+    what needs them: the apps' panels (distribution/home.py), each for the roles that may
+    open the pages it links to."""
 
     section = Section.ACCOUNT
 
     def get(self, request):
-        context = {"distributor": self.distributor, "panels": panels_for(self.membership)}
+        context = {
+            "distributor": self.distributor,
+            "checklist": checklist_for(self.membership),
+            "panels": panels_for(self.membership),
+        }
         return render(request, "distribution/home.html", context)
 
 

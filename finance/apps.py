@@ -9,11 +9,11 @@ class FinanceConfig(DemoSeeding, AppConfig):
     verbose_name = _("Finance")
 
     def ready(self):
-        from distribution.home import HomePanel, register
+        from distribution.home import HomePanel, StartStep, register, register_step
         from distribution.models import Section
 
         from . import receivers  # noqa: F401  (connects the receivers)
-        from .selectors import home_panel
+        from .selectors import home_panel, topup_approved, topup_waiting
 
         register(
             HomePanel(
@@ -22,5 +22,20 @@ class FinanceConfig(DemoSeeding, AppConfig):
                 template="finance/home_panel.html",
                 context=home_panel,
                 order=10,
+            )
+        )
+        register_step(
+            StartStep(
+                name="finance.topup",
+                section=Section.FINANCE,
+                label=_("Top up your balance"),
+                hint=_(
+                    "Send a transfer and its proof with [Top Up Balance]; this ticks once platform staff approve it."
+                ),
+                url_name="finance:topup",
+                done=topup_approved,
+                waiting=topup_waiting,
+                waiting_note=_("Your top-up waits for approval by platform staff."),
+                order=40,
             )
         )

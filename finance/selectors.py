@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.apps import apps
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -49,6 +49,16 @@ def topups_pending(*, distributor: Distributor) -> QuerySet[TopUp]:
     return TopUp.objects.filter(
         distributor=distributor, status__in=[TopUp.Status.PENDING, TopUp.Status.FIRST_APPROVAL]
     ).order_by("-created_at", "-id")
+
+
+def topup_approved(distributor: Distributor) -> Exists:
+    """The "Start here" checklist's top-up step is done once staff approved a top-up
+    (the money is on the balance), not when one is merely sent."""
+    return Exists(TopUp.objects.filter(distributor=distributor, status=TopUp.Status.APPROVED))
+
+
+def topup_waiting(distributor: Distributor) -> Exists:
+    return Exists(topups_pending(distributor=distributor))
 
 
 def topups_open(*, distributor: Distributor) -> list[TopUp]:

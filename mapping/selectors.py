@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from catalog.models import Item, Product, Warehouse
@@ -93,6 +93,22 @@ def unmapped_list(
     if q:
         seen = seen.filter(Q(sku__icontains=q) | Q(title__icontains=q))
     return seen.select_related("store").order_by("-waiting_orders", "-last_seen_at", "id")
+
+
+def unmapped_summary(*, distributor: Distributor) -> dict[str, int]:
+    """The home page's figure: how many SKUs wait in the unmapped queue and how many
+    orders they hold up (the queue's own count, one aggregate)."""
+    totals = (
+        unmapped_list(distributor=distributor, filters=MappingFilters())
+        .order_by()
+        .aggregate(skus=Count("pk"), orders=Sum("waiting_orders"))
+    )
+    return {"skus": totals["skus"], "orders": totals["orders"] or 0}
+
+
+def mapping_made(distributor: Distributor) -> Exists:
+    """The "Start here" checklist's mapping step: a store (not removed) has a mapping."""
+    return Exists(scope(Mapping.objects.all(), distributor).filter(store__removed_at__isnull=True))
 
 
 def seen_sku_waiting(*, store: Store, sku: str) -> int:

@@ -216,6 +216,11 @@ def _unmapped_url() -> str:
     return f"{reverse('mapping:mapping_list')}?status={STATUS_UNMAPPED}"
 
 
+def home_unmapped(membership) -> dict:
+    """The home page's unmapped-SKU figure, linked to the queue (one query)."""
+    return {**selectors.unmapped_summary(distributor=membership.distributor), "url": _unmapped_url()}
+
+
 class SeenSkuMapView(MappingView):
     """Map one unmapped SKU in place, from its row in the list."""
 

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
 from catalog.shipping import MethodQuote
 from distribution.errors import ApplicationError
 from distribution.models import Distributor
 from distribution.money import quantize
+from stores.models import Platform, Store
 
 from .actions.merge import merge_key
 from .models import (
@@ -33,6 +34,7 @@ from .models import (
     OrderStatus,
     PlatformOrder,
     PullRun,
+    StorePullState,
 )
 from .pricing import logistics_apply, logistics_quotes
 
@@ -278,6 +280,37 @@ def orders_for_ids(*, distributor: Distributor, ids) -> QuerySet[Order]:
 
 def order_import_recent(*, distributor: Distributor, limit: int = 10) -> list[OrderImport]:
     return list(OrderImport.objects.filter(distributor=distributor).select_related("store")[:limit])
+
+
+def order_placed(distributor: Distributor) -> Exists:
+    """The "Start here" checklist's order step: the distributor has an order."""
+    return Exists(Order.objects.filter(distributor=distributor))
+
+
+# How many failing stores the home page names; a distributor has a handful of stores.
+FAILING_STORES_SHOWN = 10
+
+
+def stores_failing_to_pull(*, distributor: Distributor) -> tuple[list[Store], int]:
+    """The stores whose orders are not coming in: a store with an API (not disabled by
+    the distributor) whose authorization lapsed, was revoked or failed, or whose last
+    pull failed. The first few with their pull state, and how many there are, in one
+    query (a window count)."""
+    failing = (
+        Store.objects.present()
+        .filter(distributor=distributor)
+        .exclude(platform=Platform.OTHER)
+        .exclude(status=Store.Status.DISABLED)
+        .filter(
+            Q(status__in=[Store.Status.EXPIRED, Store.Status.REVOKED, Store.Status.FAILED])
+            | Q(pull_state__last_result=StorePullState.Result.FAILED)
+        )
+        .select_related("pull_state")
+        .annotate(failing_total=Window(Count("pk")))
+        .order_by("name", "id")
+    )
+    rows = list(failing[:FAILING_STORES_SHOWN])
+    return rows, (rows[0].failing_total if rows else 0)
 
 
 def pull_runs_recent(*, distributor: Distributor, limit: int = 20) -> list[PullRun]:

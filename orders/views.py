@@ -902,6 +902,10 @@ class StoreSyncView(OrdersView):
 
 def _sync_page(request, distributor, *, form=None, form_store=None, status=200):
     stores = [store for store in store_list(distributor=distributor) if store.has_api]
+    for store in stores:
+        # The row just posted shows what was typed; every other row gets an empty form.
+        posted = form is not None and form_store is not None and form_store.pk == store.pk
+        store.sync_form = form if posted else SyncNowForm.for_store(store.pk)
     runs = selectors.pull_runs_recent(distributor=distributor)
     return render(
         request,
@@ -921,7 +925,7 @@ def _sync_page(request, distributor, *, form=None, form_store=None, status=200):
 class StoreSyncNowView(OrdersView):
     def post(self, request, store_id: int):
         store = store_get(distributor=self.distributor, store_id=store_id)
-        form = SyncNowForm(request.POST)
+        form = SyncNowForm.for_store(store.pk, request.POST)
         if not form.is_valid():
             return _sync_page(request, self.distributor, form=form, form_store=store, status=400)
         try:
@@ -953,3 +957,59 @@ class PullRunStatusView(OrdersView):
                 "created": run.created,
             }
         )
+
+
+# --- the home page's figures (registered in orders/apps.py) ------------------------------------
+
+
+def home_orders(membership) -> dict:
+    """Orders by status, each linked to the list's tab (one grouped query)."""
+    counts = selectors.order_status_counts(distributor=membership.distributor, filters=selectors.OrderFilters())
+    list_url = reverse("orders:order_list")
+    rows = [
+        {
+            "status": status,
+            "label": OrderStatus(status).label,
+            "count": counts[status],
+            "url": f"{list_url}?status={status}",
+            "badge": status_badge(status),
+        }
+        for status in LIST_TABS
+        if counts.get(status)
+    ]
+    return {
+        "rows": rows,
+        "total": sum(counts.values()),
+        "url": list_url,
+        "may_import": membership.may_change(Section.ORDERS),
+    }
+
+
+def home_pull_failures(membership) -> dict:
+    """Stores whose orders are not coming in, each linked to where it is put right:
+    [Re-authorize] for a lapsed authorization, the store sync page for a failed pull."""
+    stores, total = selectors.stores_failing_to_pull(distributor=membership.distributor)
+    rows = []
+    for store in stores:
+        pull_state = getattr(store, "pull_state", None)
+        if store.needs_reauthorization:
+            rows.append(
+                {
+                    "label": store.label,
+                    "problem": store.get_status_display(),
+                    "reason": store.status_reason,
+                    "url": reverse("stores:reauthorize", args=[store.pk]),
+                    "action": _("Re-authorize"),
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "label": store.label,
+                    "problem": _("Last pull failed"),
+                    "reason": pull_state.last_message if pull_state else "",
+                    "url": reverse("orders:sync"),
+                    "action": _("Store sync"),
+                }
+            )
+    return {"rows": rows, "total": total, "more": total - len(rows), "url": reverse("stores:store_list")}

@@ -105,7 +105,12 @@ class Store(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_platform_display()} {self.site})"
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The store as every list, select and admin page names it: "Name · Platform · Site"."""
+        return f"{self.name} · {self.get_platform_display()} · {self.site}"
 
     @property
     def credentials(self) -> dict:

@@ -1,6 +1,6 @@
 """Reads on stores, tenant-scoped by construction."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 
 from distribution.models import Distributor
 from distribution.tenancy import get_for_tenant_or_404
@@ -14,6 +14,11 @@ def store_list(*, distributor: Distributor) -> QuerySet[Store]:
     each with its pull state (the orders app's row, read by relation name only) for the
     list's last-pull column, in the same query."""
     return Store.objects.present().filter(distributor=distributor).select_related("pull_state").order_by("name", "id")
+
+
+def store_connected(distributor: Distributor) -> Exists:
+    """The "Start here" checklist's first step: the distributor has a store (not removed)."""
+    return Exists(Store.objects.present().filter(distributor=distributor))
 
 
 def store_get(*, distributor: Distributor, store_id: int) -> Store:

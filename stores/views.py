@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -35,6 +36,15 @@ RETURN_URL_NAMES = {Platform.WOOCOMMERCE: "stores:woocommerce_return"}
 SERVER_CALLBACK_URL_NAMES = {Platform.WOOCOMMERCE: "stores:woocommerce_keys_callback"}
 # A key delivery is a few hundred bytes of JSON.
 MAX_DELIVERY_BYTES = 16 * 1024
+# The authorize page's heading, one whole sentence per platform so that each language
+# gets its article right ("an Amazon store"); a platform without one reads the fallback.
+AUTHORIZE_HEADINGS = {
+    Platform.SHOPIFY: gettext_lazy("Authorize a Shopify store"),
+    Platform.WOOCOMMERCE: gettext_lazy("Authorize a WooCommerce store"),
+    Platform.AMAZON: gettext_lazy("Authorize an Amazon store"),
+    Platform.TIKTOK: gettext_lazy("Authorize a TikTok Shop store"),
+    Platform.OTHER: gettext_lazy("Add a store without an API"),
+}
 
 
 def _absolute(request, url_name: str) -> str:
@@ -131,7 +141,13 @@ class StoreAuthorizeView(PortalView):
         return render(
             request,
             "stores/store_authorize.html",
-            {"platform": platform, "platform_label": Platform(platform).label, "form": form, "store": store},
+            {
+                "platform": platform,
+                "platform_label": Platform(platform).label,
+                "heading": AUTHORIZE_HEADINGS.get(platform, gettext_lazy("Authorize a store")),
+                "form": form,
+                "store": store,
+            },
             status=status,
         )
 

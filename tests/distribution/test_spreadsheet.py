@@ -570,7 +570,7 @@ def test_mapping_import_keeps_only_the_start_of_an_overlong_cell():
 
 
 def test_order_import_page_names_the_encoding_it_read_the_file_in(owner, client):
-    store = StoreFactory(distributor=owner.distributor, name="Offline Shop", site="US")
+    store = StoreFactory(distributor=owner.distributor, platform="other", name="Offline Shop", site="US")
     text = "订单号,店铺SKU,数量,收件人,国家,城市,详细地址\nA-1,SERUM,1,张三,CN,上海市,浦东新区世纪大道100号\n"
     client.force_login(owner.user)
     upload = SimpleUploadedFile("orders.csv", text.encode("gbk"))
