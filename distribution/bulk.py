@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from functools import cache
 from operator import attrgetter
 
-from django.db import connection, models
+from django.db import IntegrityError, connection, models
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -46,13 +46,22 @@ def _json_encoder(field):
 
 
 def _rows(fields, objs):
-    """Each object as a tuple of CSV-ready values, in the order of `fields`."""
+    """Each object as a tuple of CSV-ready values, in the order of `fields`.
+
+    None in a NOT NULL column is refused here as the database would refuse it (COPY would
+    otherwise read the quoted marker there as text)."""
     get = attrgetter(*[field.attname for field in fields])
     json_columns = [
         (index, _json_encoder(field)) for index, field in enumerate(fields) if field.get_internal_type() == "JSONField"
     ]
+    required = [index for index, field in enumerate(fields) if not field.null and not field.primary_key]
     for obj in objs:
-        values = [NULL_MARK if value is None else value for value in get(obj)]
+        raw = get(obj)
+        if None in raw:
+            for index in required:
+                if raw[index] is None:
+                    raise IntegrityError(f"null value in column {fields[index].column} of {obj._meta.db_table}")
+        values = [NULL_MARK if value is None else value for value in raw]
         for index, encode in json_columns:
             values[index] = encode(getattr(obj, fields[index].attname))
         yield values
@@ -137,8 +146,9 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> Sequ
     columns = ", ".join(quote(field.column) for field in fields)
     nullable = ", ".join(quote(field.column) for field in fields if field.null)
     options = f"FORMAT csv, NULL '{NULL_MARK}'" + (f", FORCE_NULL ({nullable})" if nullable else "")
-    with connection.cursor() as cursor:
-        # psycopg2's copy_expert on the raw cursor: Django's wrapper passes it through.
+    # Django's cursor passes copy_expert through to psycopg2 untranslated: wrap it, so a
+    # failed COPY raises Django's IntegrityError/DatabaseError that callers handle.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.copy_expert(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN WITH ({options})", buffer)
     for obj in objs:
         obj._state.adding = False

@@ -108,3 +108,46 @@ def test_a_field_type_copy_cannot_write_is_refused():
     # given a model with a FileField, which COPY here does not write
     with pytest.raises(TypeError, match="cannot write"):
         bulk_insert(OrderImport, [OrderImport(distributor_id=1)])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY path is PostgreSQL's")
+def test_a_failed_copy_raises_djangos_errors_and_writes_nothing():
+    from django.db import IntegrityError, transaction
+
+    store = StoreFactory()
+    PlatformOrder.objects.create(**_values(store, "DUP-1"))
+    # when a COPY meets a row that breaks the unique key (a webhook inserted it meanwhile)
+    batch = [blueprint(PlatformOrder).new(**_values(store, f"DUP-{n}")) for n in (2, 1)]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_insert(PlatformOrder, batch)
+    # and when a NOT NULL column holds None
+    with pytest.raises(IntegrityError, match="external_id"), transaction.atomic():
+        bulk_insert(PlatformOrder, [blueprint(PlatformOrder).new(**_values(store, None))])
+    # then Django's IntegrityError is raised (what the ingest's fallback catches) and no row was written
+    assert list(PlatformOrder.objects.filter(store=store).values_list("external_id", flat=True)) == ["DUP-1"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY path is PostgreSQL's")
+def test_a_page_meeting_a_concurrent_insert_falls_back_to_one_by_one(monkeypatch):
+    from orders.ingest import service
+    from orders.models import PlatformOrder as PO
+    from tests.orders.test_ingest import platform_order
+
+    store = StoreFactory()
+    orders = [platform_order(external_id=f"RACE-{n}") for n in range(3)]
+    real_known = service.PlatformOrder.objects.filter
+
+    # given a webhook that inserts RACE-1 after the page looked up what exists
+    def filter_then_race(*args, **kwargs):
+        result = real_known(*args, **kwargs)
+        if "external_id__in" in kwargs and not PO.objects.filter(store=store, external_id="RACE-1").exists():
+            list(result)
+            PO.objects.create(**_values(store, "RACE-1"))
+        return result
+
+    monkeypatch.setattr(service.PlatformOrder.objects, "filter", filter_then_race)
+    # when the page is ingested
+    summary = service.platform_orders_ingest(store=store, orders=orders, source=PO.Source.PULL)
+    # then the COPY's unique violation sent the page one by one: every order once
+    assert PO.objects.filter(store=store).count() == 3
+    assert summary.failed == 0 and summary.created + summary.updated == 3
