@@ -32,33 +32,63 @@ SENTENCE_ENDS = ".:!?)。：！？）"
 SENTENCE_GAP = re.compile(r"[ \u3000]*")  # sentences are joined by a space (or none after 。)
 
 
+# Placeholders that hold one of our labels (a source, a status, a payment method...): their
+# value is translated too. Others (numbers, references, names) are data and stay as they are.
+LABEL_PLACEHOLDERS = frozenset({"source", "method", "status", "platform", "state", "role", "label", "what"})
+LONGEST_SHOWN = 4000  # longer texts are not ours: shown as written
+
+
 @dataclass(frozen=True)
 class Sentence:
-    pattern: re.Pattern
+    """A catalogue text as fixed pieces around its placeholders: pieces[0] P1 pieces[1] ... Pk pieces[k]."""
+
+    pieces: tuple
+    names: tuple  # (name, kind) of each placeholder, in order
     forms: dict  # language -> the catalogue's text in that language (with its placeholders)
-    names: tuple  # placeholder names in the pattern's group order
+
+    def match(self, text: str, position: int) -> tuple[list, int] | None:
+        """The placeholders' values and where the sentence ends, or None.
+
+        Linear: each fixed piece is found once with str.find after the previous one (a value
+        is the shortest text before the next piece; the last, when nothing follows it, runs
+        to the end), so no text, however long or hostile, makes it backtrack."""
+        first = self.pieces[0]
+        if not text.startswith(first, position):
+            return None
+        cursor, values = position + len(first), []
+        for (_name, kind), following in zip(self.names, self.pieces[1:], strict=True):
+            if following:
+                found = text.find(following, cursor + 1)
+                if found < 0:
+                    return None
+                value, cursor = text[cursor:found], found + len(following)
+            else:
+                value, cursor = text[cursor:], len(text)
+            if not value or (kind == "d" and not NUMBER.fullmatch(value)):
+                return None
+            values.append(value)
+        return values, cursor
+
+
+NUMBER = re.compile(r"-?\d+")
 
 
 def _catalogue_path(language: str) -> Path:
     return Path(settings.BASE_DIR) / "locale" / translation.to_locale(language) / "LC_MESSAGES" / "django.mo"
 
 
-def _pattern(text: str) -> tuple[str, tuple]:
-    """The regex for a catalogue text: its fixed text literally, each placeholder a group
-    (a number for %d; for %s the shortest text, or the rest of the text when it ends it)."""
-    names, parts, position = [], [], 0
-    matches = list(PLACEHOLDER.finditer(text))
-    for number, match in enumerate(matches):
-        parts.append(re.escape(text[position : match.start()]))
-        name = match.group("name") or f"_{number}"
-        kind = match.group("kind") or match.group("bare")
-        group = f"g{len(names)}"
-        last = match.end() == len(text)
-        parts.append(rf"(?P<{group}>-?\d+)" if kind == "d" else rf"(?P<{group}>.+{'' if last else '?'})")
-        names.append((name, kind))
+def _sentence(text: str, forms: dict) -> Sentence | None:
+    """`text` cut into fixed pieces and placeholders; None when two placeholders touch
+    (nothing would tell where one ends)."""
+    pieces, names, position = [], [], 0
+    for number, match in enumerate(PLACEHOLDER.finditer(text)):
+        pieces.append(text[position : match.start()])
+        names.append((match.group("name") or f"_{number}", match.group("kind") or match.group("bare")))
         position = match.end()
-    parts.append(re.escape(text[position:]))
-    return "".join(parts), tuple(names)
+    pieces.append(text[position:])
+    if any(not piece for piece in pieces[1:-1]):
+        return None
+    return Sentence(tuple(pieces), tuple(names), forms)
 
 
 def _fixed_prefix(text: str) -> str:
@@ -92,8 +122,9 @@ def _index(languages: tuple) -> tuple[dict, list, dict]:
         for text in (msgid, translated):
             if len(re.sub(r"\W", "", PLACEHOLDER.sub("", text))) < MIN_FIXED:
                 continue  # "%(name)s." would read any text as its own
-            source, names = _pattern(text)
-            sentence = Sentence(re.compile(source, re.DOTALL), forms, names)
+            sentence = _sentence(text, forms)
+            if sentence is None:
+                continue
             prefix = _fixed_prefix(text)
             if prefix:
                 by_prefix.setdefault(prefix, []).append(sentence)
@@ -101,7 +132,7 @@ def _index(languages: tuple) -> tuple[dict, list, dict]:
                 leading.append(sentence)
     # The longest fixed texts first: "Payment of %(n)d order(s)" before a shorter look-alike.
     for sentences in by_prefix.values():
-        sentences.sort(key=lambda sentence: -len(sentence.pattern.pattern))
+        sentences.sort(key=lambda sentence: -sum(len(piece) for piece in sentence.pieces))
     return by_prefix, leading, labels
 
 
@@ -110,37 +141,34 @@ def _languages() -> tuple[str, str]:
     return codes[0], codes[1]
 
 
-def _rewrite(sentence: Sentence, match: re.Match, language: str, labels: dict) -> str:
+def _rewrite(sentence: Sentence, found: list, language: str, labels: dict) -> str | None:
     values = {}
-    for number, (name, kind) in enumerate(sentence.names):
-        value = match.group(f"g{number}")
+    for (name, kind), value in zip(sentence.names, found, strict=True):
         if kind == "d":
             values[name] = int(value)
+        elif name in LABEL_PLACEHOLDERS and value in labels:
+            values[name] = labels[value].get(language, value)
         else:
-            label = labels.get(value)
-            values[name] = label.get(language, value) if label else value
+            values[name] = value
     target = sentence.forms.get(language) or sentence.forms[_languages()[0]]
     try:
         if all(name.startswith("_") for name, _kind in sentence.names):
             return target % tuple(values.values())
         return target % values
     except (KeyError, TypeError, ValueError):
-        return match.group(0)
+        return None
 
 
 def shown(text: str | None) -> str:
     """`text` (a sentence or sentences our code wrote) in the active language."""
     if not text:
         return text or ""
+    if len(text) > LONGEST_SHOWN:
+        return text
     base, other = _languages()
     language = translation.get_language() or base
     language = other if language.lower() == other.lower() else base
     by_prefix, leading, labels = _index((base, other))
-    if not labels and not by_prefix:
-        return text
-    whole = labels.get(text.strip())
-    if whole:
-        return whole.get(language, text)
     out, position = [], 0
     while position < len(text):
         candidates = [
@@ -149,17 +177,24 @@ def shown(text: str | None) -> str:
             for sentence in by_prefix.get(text[position : position + length], ())
         ]
         for sentence in candidates + leading:
-            match = sentence.pattern.match(text, position)
-            if match is None:
+            matched = sentence.match(text, position)
+            if matched is None:
                 continue
-            end = match.end()
+            found, end = matched
             if end < len(text) and text[end - 1] not in SENTENCE_ENDS:
                 continue  # a sentence ends where the text ends or with its stop
-            out.append(_rewrite(sentence, match, language, labels))
-            gap = SENTENCE_GAP.match(text, end)
-            if not out[-1].endswith(("。", "：", "）")):
-                out.append(text[end : gap.end()])  # 。 needs no space after it
-            position = gap.end()
+            written = _rewrite(sentence, found, language, labels)
+            if written is None:
+                continue
+            gap = SENTENCE_GAP.match(text, end).end()
+            if written.endswith(("。", "：", "）")):
+                gap_text = ""  # no space after a Chinese stop
+            elif gap == end and gap < len(text):
+                gap_text = " "  # sentences that followed a Chinese stop need one in English
+            else:
+                gap_text = text[end:gap]
+            out.append(written + gap_text)
+            position = gap
             break
         else:
             out.append(text[position:])  # not ours: as written

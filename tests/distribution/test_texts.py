@@ -40,3 +40,32 @@ def test_words_of_a_person_or_a_platform_stay_as_written():
         # a sentence of ours followed by words that are not: ours translated, the rest as written
         assert shown("Paid 20.50 USD from the balance. Thanks, Ada") == "已从余额支付 20.50 美元。Thanks, Ada"
     assert shown(None) == ""
+
+
+def test_chinese_sentences_in_a_row_read_in_english_with_a_space_between():
+    chinese = "由平台订单 #1002（订单文件导入）生成。等待以下 SKU 的映射：SKU-1, SKU-2。"
+    with translation.override("en"):
+        assert shown(chinese) == (
+            "Created from platform order #1002 (Order file import). Waiting for a mapping of: SKU-1, SKU-2."
+        )
+
+
+def test_data_that_reads_like_one_of_our_labels_stays_data():
+    with translation.override("zh-hans"):
+        # an order numbered "Total" keeps its number; the source, one of our labels, is translated
+        assert (
+            shown("Created from platform order Total (Order file import).") == "由平台订单 Total（订单文件导入）生成。"
+        )
+        # a stored word alone that happens to be a label of ours is somebody's text
+        assert shown("Total") == "Total"
+
+
+def test_long_or_hostile_text_is_matched_without_backtracking():
+    # texts that made a regex with eight lazy groups backtrack for minutes: each is read in
+    # one pass now (the suite would stall here otherwise); longer than 4,000 characters is not ours
+    hostile = ["Paid: " + ", " * 1900, "Awaiting second approval: " + "(a) " * 900, "of " * 1300]
+    with translation.override("zh-hans"):
+        for text in hostile:
+            assert shown(text) == text
+        # a hundred sentences of ours in a row: each translated, in one pass
+        assert shown("Paid 20.50 USD from the balance. " * 100) == "已从余额支付 20.50 美元。" * 100
