@@ -69,6 +69,8 @@ def order_import_create(*, actor: Membership, store, upload) -> OrderImport:
     ensure_can_act(actor, Section.ORDERS)
     if store is not None and (store.distributor_id != actor.distributor_id or store.removed_at is not None):
         raise ApplicationError(_("Not found."))
+    if store is not None and store.has_api:
+        raise ApplicationError(_api_store_refusal(store))
     name = os.path.basename(upload.name or "orders")
     if upload.size > orderfile.MAX_FILE_BYTES:
         raise orderfile.FileRejected(
@@ -103,6 +105,12 @@ class ParsedFile:
         return [order for order in self.orders.values() if not order.errors]
 
 
+def _api_store_refusal(store) -> str:
+    return _("“%(name)s” sends its orders through its platform's API; order files are for stores without an API.") % {
+        "name": store.name
+    }
+
+
 def _store_resolver(order_import: OrderImport):
     from stores.models import Store
 
@@ -120,6 +128,8 @@ def _store_resolver(order_import: OrderImport):
         store = by_name.get(name.strip().lower())
         if store is None:
             return None, _("You have no store named “%(name)s”.") % {"name": excerpt(name)}
+        if store.has_api:
+            return None, _api_store_refusal(store)
         if chosen is not None and store.pk != chosen.pk:
             return None, _("This file is imported into “%(chosen)s”, but the row names “%(name)s”.") % {
                 "chosen": chosen.name,

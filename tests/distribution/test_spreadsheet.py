@@ -547,7 +547,7 @@ def test_csv_writer_guards_every_formula_trigger():
 
 
 def test_order_import_quotes_the_start_of_an_overlong_cell(owner):
-    store = StoreFactory(distributor=owner.distributor, name="Offline Shop", site="US")
+    store = StoreFactory(distributor=owner.distributor, platform="other", name="Offline Shop", site="US")
     Mapping.objects.create(store=store, store_sku="SERUM", item=ItemFactory(warehouse=WarehouseFactory(sites="US")))
     huge = "R" * 30_000
     rows = [orderfile.COLUMNS, ["", "A-1", "2026-01-31", "SERUM", 1, huge, "", "", "US", "NY", "NYC", "1 Main"]]

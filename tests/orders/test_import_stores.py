@@ -31,3 +31,27 @@ def test_import_page_lists_only_stores_without_an_api(client):
     form = OrderImportForm({"store": shopify.pk}, stores=[offline, shopify])
     form.is_valid()
     assert "store" in form.errors
+
+
+def test_the_service_refuses_a_store_with_an_api_and_rows_naming_one(db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from distribution import spreadsheet
+    from distribution.errors import ApplicationError
+    from orders.imports import format as orderfile
+    from orders.imports.services import order_import_check, order_import_create
+
+    owner = owner_of()
+    shopify = StoreFactory(distributor=owner.distributor, platform="shopify", name="Web Shop", site="US")
+    row = ["Web Shop", "A-1", "2026-01-31", "SERUM", 1, "Ada", "", "", "US", "NY", "NYC", "1 Main"]
+    content = spreadsheet.csv_bytes(orderfile.COLUMNS, [row])
+    # when a file is uploaded for the store with an API
+    with pytest.raises(ApplicationError, match="order files are for stores without an API"):
+        order_import_create(actor=owner, store=shopify, upload=SimpleUploadedFile("o.csv", content))
+    # and when a file for no chosen store names it in a row
+    order_import = order_import_create(actor=owner, store=None, upload=SimpleUploadedFile("o.csv", content))
+    order_import = order_import_check(order_import=order_import)
+    # then the row is refused with the reason, and nothing is to import
+    [error] = [error for error in order_import.errors if error["column"] == "Store"]
+    assert "sends its orders through its platform's API" in error["message"]
+    assert order_import.status == order_import.Status.INVALID
