@@ -365,8 +365,11 @@ def test_every_portal_page_fits_both_sizes_and_is_translated(
     # then each page opens, fits and (in Chinese) is translated, in every language and size
     for language in LANGUAGES:
         for width, height in SIZES:
+            # the browser's own locale too, as a Chinese distributor's browser has it
             context = _playwright_browser.new_context(
-                base_url=live_server.url, viewport={"width": width, "height": height}
+                base_url=live_server.url,
+                viewport={"width": width, "height": height},
+                locale="zh-CN" if language.startswith("zh") else "en-US",
             )
             context.set_default_timeout(15_000)
             context.add_cookies(
