@@ -1,0 +1,130 @@
+"""Many stores, several workers: 12 sandbox Shopify stores of 150 new orders each are pulled by
+two Celery worker processes of two pool processes each (four in all) on Redis, from sweeps
+that overlap (the sweep is asked for twice at once, as a slow beat tick beside a manual
+[Sync now] would): every store is pulled and every order is there exactly once.
+
+Everything runs in child processes on a database of its own, as in production (see
+tests/real_worker.py). The orders/s of 1 and of 4 workers on 100 stores is for bench/."""
+
+import os
+import threading
+import time
+
+import pytest
+
+from tests import real_worker
+from tests.conftest import using_postgres
+
+STORES = 12
+ORDERS_PER_STORE = 150
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not (using_postgres() and os.environ.get("REDIS_URL")), reason="real workers on Redis and PostgreSQL"
+    ),
+]
+
+FILL = f"""
+import random
+from decimal import Decimal
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from catalog.models import Item, Product, Warehouse
+from distribution.models import Distributor, Membership, Role
+from mapping.models import Mapping
+from sandbox import shopify, state
+from sandbox.models import SandboxOrder
+from stores.models import Platform, Store
+
+rng = random.Random(11)
+warehouse = Warehouse.objects.create(code="US-CA", name="US", country="US", sites="US")
+product = Product.objects.create(code="MW000000001", name="MANY SERUM")
+item = Item.objects.create(item_id="MW000000001-01-01", product=product, warehouse=warehouse, price="9.90",
+                           weight_grams=100)
+app = state.app_for("shopify", settings.SHOPIFY_CLIENT_ID)
+now = timezone.now()
+rows = []
+for number in range({STORES}):
+    user = get_user_model().objects.create_user(f"many{{number}}@example.com", f"many{{number}}@example.com", "x")
+    distributor = Distributor.objects.create(company_name=f"Many {{number}}", contact_person="M", phone="1",
+                                             country="US")
+    Membership.objects.create(distributor=distributor, user=user, role=Role.OWNER)
+    domain = f"many-{{number}}.myshopify.com"
+    shop = state.shop_get_or_create("shopify", domain, bucket_size=1_000_000, leak_per_second=1e6)
+    token = state.token_issue(shop=shop, app=app, scopes="read_orders", expiring=False)
+    store = Store(distributor=distributor, platform=Platform.SHOPIFY, name=f"Many {{number}}", site="US",
+                  shop_domain=domain, external_key=domain)
+    store.set_credentials({{"access_token": token.access_token, "scope": "read_orders"}})
+    store.save()
+    Mapping.objects.create(store=store, store_sku="SERUM", item=item)
+    for n in range({ORDERS_PER_STORE}):
+        payload = shopify.build_order(shop, number=1001 + n, lines=[("SERUM", "Serum", "", Decimal("19.90"), 1)],
+                                      rng=rng, now=now)
+        rows.append(SandboxOrder(shop=shop, external_id=payload["id"], payload=payload, state="open",
+                                 created_at=now, updated_at=now))
+SandboxOrder.objects.bulk_create(rows, batch_size=1000)
+print("filled")
+"""
+
+COUNTS = """
+SELECT (SELECT count(*) FROM orders_platformorder),
+       (SELECT count(*) FROM orders_order),
+       (SELECT count(*) FROM (SELECT store_id, external_id FROM orders_platformorder
+                              GROUP BY store_id, external_id HAVING count(*) > 1) d),
+       (SELECT count(DISTINCT store_id) FROM orders_pullrun WHERE status = 'succeeded'),
+       (SELECT count(*) FROM orders_pullrun WHERE status IN ('queued', 'running'))
+"""
+
+
+@pytest.fixture
+def world(tmp_path):
+    port = 19000 + os.getpid() % 1000
+    extra = {"SHOPIFY_API_BASE": f"http://127.0.0.1:{port}/sandbox/shopify/{{shop}}"}
+    with real_worker.world(tmp_path, name="many", redis_db=13, port=port, fill=FILL, env=extra) as made:
+        yield made
+
+
+def _counts(env):
+    import psycopg2
+
+    with psycopg2.connect(env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
+        cursor.execute(COUNTS)
+        return cursor.fetchone()
+
+
+def test_many_stores_pulled_by_four_worker_processes_take_every_order_exactly_once(world, tmp_path):
+    env, started = world
+    # given two workers of two pool processes each
+    for number in (1, 2):
+        started.append(real_worker.celery_worker(env, tmp_path / f"worker-{number}.log", concurrency=2))
+    # when the sweep is asked for twice at the same moment
+    answers = []
+    sweeps = [
+        threading.Thread(
+            target=lambda: answers.append(
+                real_worker.manage_shell(env, "from orders import pull; print(len(pull.pull_sweep()))")
+            )
+        )
+        for _ in range(2)
+    ]
+    for sweep in sweeps:
+        sweep.start()
+    for sweep in sweeps:
+        sweep.join(timeout=120)
+    assert len(answers) == 2
+    # then every store is pulled to the end, and no order is there twice
+    expected = STORES * ORDERS_PER_STORE
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        platform_orders, orders, dupes, pulled, open_runs = _counts(env)
+        if platform_orders == expected and pulled == STORES and open_runs == 0:
+            break
+        time.sleep(1)
+    platform_orders, orders, dupes, pulled, open_runs = _counts(env)
+    logs = "".join((tmp_path / f"worker-{n}.log").read_text()[-1500:] for n in (1, 2))
+    assert (platform_orders, orders, dupes) == (expected, expected, 0), logs
+    assert pulled == STORES and open_runs == 0, logs
+    # and the sweeps between them queued each store once: the second found them due no more
+    assert sum(int(answer) for answer in answers) == STORES, answers
