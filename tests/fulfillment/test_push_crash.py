@@ -16,17 +16,11 @@ from pathlib import Path
 import pytest
 
 from tests import real_worker
-from tests.conftest import using_postgres
 
 ORDERS = 200
 CLAIM_SECONDS = 5
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not (using_postgres() and os.environ.get("REDIS_URL")), reason="a real worker on Redis and PostgreSQL"
-    ),
-]
+pytestmark = real_worker.NEEDS_SERVICES
 
 FILL = """
 from decimal import Decimal

@@ -15,59 +15,14 @@ from pathlib import Path
 import pytest
 
 from tests import real_worker
-from tests.conftest import using_postgres
 
 ORDERS = 4000
 LEASE_SECONDS = 6
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not (using_postgres() and os.environ.get("REDIS_URL")), reason="a real worker on Redis and PostgreSQL"
-    ),
-]
+pytestmark = real_worker.NEEDS_SERVICES
 
-FILL = f"""
-import random
-from decimal import Decimal
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.utils import timezone
-from catalog.models import Item, Product, Warehouse
-from distribution.models import Distributor, Membership, Role
-from mapping.models import Mapping
-from sandbox import shopify, state
-from sandbox.models import SandboxOrder
-from stores.models import Platform, Store
-
-rng = random.Random(7)
-warehouse = Warehouse.objects.create(code="US-CA", name="US", country="US", sites="US")
-product = Product.objects.create(code="CR000000001", name="CRASH SERUM")
-item = Item.objects.create(item_id="CR000000001-01-01", product=product, warehouse=warehouse, price="9.90",
-                           weight_grams=100)
-user = get_user_model().objects.create_user("crash@example.com", "crash@example.com", "x")
-distributor = Distributor.objects.create(company_name="Crash", contact_person="C", phone="1", country="US")
-Membership.objects.create(distributor=distributor, user=user, role=Role.OWNER)
-app = state.app_for("shopify", settings.SHOPIFY_CLIENT_ID)
 # Each page answers after half a second, so the pull is surely half-way when the test kills it.
-shop = state.shop_get_or_create("shopify", "crash.myshopify.com", bucket_size=1_000_000, leak_per_second=1e6,
-                                slow_seconds=0.5)
-token = state.token_issue(shop=shop, app=app, scopes="read_orders", expiring=False)
-store = Store(distributor=distributor, platform=Platform.SHOPIFY, name="Crash US", site="US",
-              shop_domain="crash.myshopify.com", external_key="crash.myshopify.com")
-store.set_credentials({{"access_token": token.access_token, "scope": "read_orders"}})
-store.save()
-Mapping.objects.create(store=store, store_sku="SERUM", item=item)
-now = timezone.now()
-rows = []
-for n in range({ORDERS}):
-    payload = shopify.build_order(shop, number=1001 + n, lines=[("SERUM", "Serum", "", Decimal("19.90"), 1)],
-                                  rng=rng, now=now)
-    rows.append(SandboxOrder(shop=shop, external_id=payload["id"], payload=payload, state="open",
-                             created_at=now, updated_at=now))
-SandboxOrder.objects.bulk_create(rows, batch_size=1000)
-print("filled")
-"""
+FILL = real_worker.shopify_stores_fill(name="crash", stores=1, orders=ORDERS, seed=7, slow_seconds=0.5)
 
 COUNTS = [
     "SELECT count(*) FROM orders_platformorder",

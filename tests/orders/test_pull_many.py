@@ -13,60 +13,13 @@ import time
 import pytest
 
 from tests import real_worker
-from tests.conftest import using_postgres
 
 STORES = 12
 ORDERS_PER_STORE = 150
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not (using_postgres() and os.environ.get("REDIS_URL")), reason="real workers on Redis and PostgreSQL"
-    ),
-]
+pytestmark = real_worker.NEEDS_SERVICES
 
-FILL = f"""
-import random
-from decimal import Decimal
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.utils import timezone
-from catalog.models import Item, Product, Warehouse
-from distribution.models import Distributor, Membership, Role
-from mapping.models import Mapping
-from sandbox import shopify, state
-from sandbox.models import SandboxOrder
-from stores.models import Platform, Store
-
-rng = random.Random(11)
-warehouse = Warehouse.objects.create(code="US-CA", name="US", country="US", sites="US")
-product = Product.objects.create(code="MW000000001", name="MANY SERUM")
-item = Item.objects.create(item_id="MW000000001-01-01", product=product, warehouse=warehouse, price="9.90",
-                           weight_grams=100)
-app = state.app_for("shopify", settings.SHOPIFY_CLIENT_ID)
-now = timezone.now()
-rows = []
-for number in range({STORES}):
-    user = get_user_model().objects.create_user(f"many{{number}}@example.com", f"many{{number}}@example.com", "x")
-    distributor = Distributor.objects.create(company_name=f"Many {{number}}", contact_person="M", phone="1",
-                                             country="US")
-    Membership.objects.create(distributor=distributor, user=user, role=Role.OWNER)
-    domain = f"many-{{number}}.myshopify.com"
-    shop = state.shop_get_or_create("shopify", domain, bucket_size=1_000_000, leak_per_second=1e6)
-    token = state.token_issue(shop=shop, app=app, scopes="read_orders", expiring=False)
-    store = Store(distributor=distributor, platform=Platform.SHOPIFY, name=f"Many {{number}}", site="US",
-                  shop_domain=domain, external_key=domain)
-    store.set_credentials({{"access_token": token.access_token, "scope": "read_orders"}})
-    store.save()
-    Mapping.objects.create(store=store, store_sku="SERUM", item=item)
-    for n in range({ORDERS_PER_STORE}):
-        payload = shopify.build_order(shop, number=1001 + n, lines=[("SERUM", "Serum", "", Decimal("19.90"), 1)],
-                                      rng=rng, now=now)
-        rows.append(SandboxOrder(shop=shop, external_id=payload["id"], payload=payload, state="open",
-                                 created_at=now, updated_at=now))
-SandboxOrder.objects.bulk_create(rows, batch_size=1000)
-print("filled")
-"""
+FILL = real_worker.shopify_stores_fill(name="many", stores=STORES, orders=ORDERS_PER_STORE, seed=11)
 
 COUNTS = """
 SELECT (SELECT count(*) FROM orders_platformorder),
