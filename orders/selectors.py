@@ -21,7 +21,7 @@ from catalog.shipping import MethodQuote
 from distribution.errors import ApplicationError
 from distribution.models import Distributor
 from distribution.money import quantize
-from stores.models import Platform, Store
+from stores.models import Store
 
 from .actions.merge import merge_key
 from .models import (
@@ -297,14 +297,10 @@ def stores_failing_to_pull(*, distributor: Distributor) -> tuple[list[Store], in
     pull failed. The first few with their pull state, and how many there are, in one
     query (a window count)."""
     failing = (
-        Store.objects.present()
+        Store.objects.with_api()
         .filter(distributor=distributor)
-        .exclude(platform=Platform.OTHER)
         .exclude(status=Store.Status.DISABLED)
-        .filter(
-            Q(status__in=[Store.Status.EXPIRED, Store.Status.REVOKED, Store.Status.FAILED])
-            | Q(pull_state__last_result=StorePullState.Result.FAILED)
-        )
+        .filter(Q(status__in=Store.REAUTHORIZE_STATUSES) | Q(pull_state__last_result=StorePullState.Result.FAILED))
         .select_related("pull_state")
         .annotate(failing_total=Window(Count("pk")))
         .order_by("name", "id")

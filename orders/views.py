@@ -991,25 +991,12 @@ def home_pull_failures(membership) -> dict:
     stores, total = selectors.stores_failing_to_pull(distributor=membership.distributor)
     rows = []
     for store in stores:
-        pull_state = getattr(store, "pull_state", None)
         if store.needs_reauthorization:
-            rows.append(
-                {
-                    "label": store.label,
-                    "problem": store.get_status_display(),
-                    "reason": store.status_reason,
-                    "url": reverse("stores:reauthorize", args=[store.pk]),
-                    "action": _("Re-authorize"),
-                }
-            )
+            problem, reason = store.get_status_display(), store.status_reason
+            url, action = reverse("stores:reauthorize", args=[store.pk]), _("Re-authorize")
         else:
-            rows.append(
-                {
-                    "label": store.label,
-                    "problem": _("Last pull failed"),
-                    "reason": pull_state.last_message if pull_state else "",
-                    "url": reverse("orders:sync"),
-                    "action": _("Store sync"),
-                }
-            )
+            pull_state = getattr(store, "pull_state", None)
+            problem, reason = _("Last pull failed"), pull_state.last_message if pull_state else ""
+            url, action = reverse("orders:sync"), _("Store sync")
+        rows.append({"label": store.label, "problem": problem, "reason": reason, "url": url, "action": action})
     return {"rows": rows, "total": total, "more": total - len(rows), "url": reverse("stores:store_list")}

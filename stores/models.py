@@ -37,8 +37,12 @@ class StoreQuerySet(models.QuerySet):
         """Stores that have not been removed (removed ones only keep their orders company)."""
         return self.filter(removed_at__isnull=True)
 
+    def with_api(self):
+        """Present stores whose orders come through their platform's API (not an order file)."""
+        return self.present().exclude(platform=Platform.OTHER)
+
     def pullable(self):
-        return self.present().filter(status=Store.Status.AUTHORIZED).exclude(platform=Platform.OTHER)
+        return self.with_api().filter(status=Store.Status.AUTHORIZED)
 
 
 class Store(models.Model):
@@ -52,6 +56,9 @@ class Store(models.Model):
         REVOKED = "revoked", _("Revoked")
         # Switched off by the distributor: never pulled, kept with its orders.
         DISABLED = "disabled", _("Disabled")
+
+    # An authorization in these states must be given again before the store pulls.
+    REAUTHORIZE_STATUSES = frozenset({Status.EXPIRED, Status.REVOKED, Status.FAILED})
 
     distributor = models.ForeignKey(
         Distributor, on_delete=models.PROTECT, related_name="stores", verbose_name=_("distributor")
@@ -125,7 +132,7 @@ class Store(models.Model):
 
     @property
     def needs_reauthorization(self) -> bool:
-        return self.has_api and self.status in {self.Status.EXPIRED, self.Status.REVOKED, self.Status.FAILED}
+        return self.has_api and self.status in self.REAUTHORIZE_STATUSES
 
     @property
     def shop_identifier(self) -> str:
