@@ -4,8 +4,8 @@
 get_db_prep_save, the SQL compiler) and sends a multi-row INSERT: for the ingestion of a
 page of orders that preparation, not the database, is most of the time. On PostgreSQL
 `bulk_insert` instead takes the new ids from the table's sequence in one query and
-streams the rows with COPY, turning each value into COPY's text format by its field's
-type once per column. Elsewhere (SQLite in development) it is `bulk_create`.
+streams the rows with COPY in CSV (the csv module writes them; only JSON columns are
+encoded in Python). Elsewhere (SQLite in development) it is `bulk_create`.
 
 What it keeps of `bulk_create`: primary keys are set on the instances, auto_now and
 auto_now_add fields are stamped, no signals are sent. What it needs: every field's value

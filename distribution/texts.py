@@ -5,15 +5,15 @@ The platform writes sentences into its records as it works: an order's timeline 
 in the language active at the time (English for the worker and beat, the member's own in a
 request) and read later by anyone, in either language. `shown(text)` gives the text in the
 active language: it recognises, sentence by sentence, the sentences of our own catalogue in
-either language (each msgid and its translation compiled into a pattern whose placeholders
-capture their values) and writes each again from the catalogue's form in the active
+either language (each msgid and its translation cut into fixed pieces around its
+placeholders, which capture their values) and writes each again from the catalogue's form in the active
 language. A captured value that is itself one of our labels ("Order file import",
 "Bank transfer") is translated too. What it does not recognise (a person's own words, a
 platform's answer) stays as written.
 
-Cost: the patterns are compiled once per process (about 2,000 of them) and indexed by the
-first words of their fixed text, so a timeline entry costs a few dictionary lookups and a
-few regex matches.
+Cost: the sentences are read from the compiled catalogue once per process and indexed by
+the first characters of their fixed text, so a timeline entry costs a few dictionary
+lookups and a few `str.find` calls.
 """
 
 import gettext
@@ -91,11 +91,6 @@ def _sentence(text: str, forms: dict) -> Sentence | None:
     return Sentence(tuple(pieces), tuple(names), forms)
 
 
-def _fixed_prefix(text: str) -> str:
-    match = PLACEHOLDER.search(text)
-    return (text[: match.start()] if match else text)[:PREFIX_CHARS]
-
-
 @cache
 def _index(languages: tuple) -> tuple[dict, list, dict]:
     """(patterns by fixed prefix, patterns starting with a placeholder, labels)."""
@@ -125,7 +120,7 @@ def _index(languages: tuple) -> tuple[dict, list, dict]:
             sentence = _sentence(text, forms)
             if sentence is None:
                 continue
-            prefix = _fixed_prefix(text)
+            prefix = sentence.pieces[0][:PREFIX_CHARS]
             if prefix:
                 by_prefix.setdefault(prefix, []).append(sentence)
             else:
