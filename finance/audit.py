@@ -1,7 +1,8 @@
 """`check_ledger`: every invariant of the ledger, proven on the data as it is.
 
 1. every transaction has at least two entries and they sum to zero in each currency;
-2. every entry is in its account's currency, at its currency's precision;
+2. every entry names a transaction and an account that exist, is in its account's
+   currency and at its currency's precision;
 3. every balance account's cached balance equals the sum of its entries, and its
    entries' balance_after run as a chain ending at that balance;
 4. no balance account is below zero; platform accounts keep no cache;
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from distribution.money import CURRENCY_PRECISION
@@ -30,7 +31,7 @@ TRIGGERS = {
     "finance_account_never_deleted",
     "finance_account_identity",
     "finance_entry_balanced",
-    "finance_entry_chain",
+    "finance_entry_checked",
     "finance_account_cache",
 }
 SHOWN = 50  # problems of one kind listed in full; the rest are counted
@@ -76,6 +77,14 @@ def ledger_audit() -> Audit:
     lonely = Transaction.objects.annotate(n=Count("entries")).filter(n__lt=2).values_list("pk", "n")
     audit.add("transaction with fewer than two entries", [f"transaction {pk} has {n}" for pk, n in lonely])
 
+    orphans = Entry.objects.filter(
+        ~Exists(Transaction.objects.filter(pk=OuterRef("transaction_id")))
+        | ~Exists(Account.objects.filter(pk=OuterRef("account_id")))
+    ).values_list("pk", "transaction_id", "account_id")
+    audit.add(
+        "entry naming a transaction or account that does not exist",
+        [f"entry {pk} (transaction {txn}, account {account})" for pk, txn, account in orphans],
+    )
     mismatched = Entry.objects.exclude(currency=F("account__currency")).values_list("pk", "currency", "account__code")
     audit.add(
         "entry in another currency than its account",

@@ -92,6 +92,53 @@ def test_database_refuses_a_broken_balance_chain(posted):
         )
 
 
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [("transaction", "transaction 999999, which does not exist"), ("account", "account 999999, which does not exist")],
+)
+def test_database_refuses_an_entry_naming_a_row_that_does_not_exist(posted, names, message):
+    account = Account.objects.get(kind="adjustments")
+    transaction_id, account_id = (999999, account.pk) if names == "transaction" else (posted.pk, 999999)
+    with pytest.raises(DatabaseError, match=message):
+        raw(
+            "INSERT INTO finance_entry (transaction_id, account_id, currency, amount, reference) "
+            "VALUES (%s, %s, 'USD', 0, '')",
+            [transaction_id, account_id],
+        )
+    assert Entry.objects.count() == 2
+
+
+def test_database_refuses_an_entry_in_another_currency_than_its_account(posted):
+    account = Account.objects.get(kind="adjustments")
+    with pytest.raises(DatabaseError, match="another currency"):
+        raw(
+            "INSERT INTO finance_entry (transaction_id, account_id, currency, amount, reference) "
+            "VALUES (%s, %s, 'EUR', 5, ''), (%s, %s, 'EUR', -5, '')",
+            [posted.pk, account.pk, posted.pk, account.pk],
+        )
+
+
+def test_database_checks_every_row_of_one_insert_against_the_chain(posted):
+    """A thousand-row INSERT is checked as a whole: a broken balance_after in its last row is found."""
+    account = Account.objects.get(kind="balance")
+    platform = Account.objects.get(kind="adjustments")
+    with pytest.raises(DatabaseError, match="says balance"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO finance_transaction (kind, idempotency_key, request_hash, reference, memo, "
+            "fx_source_currency, created_at) VALUES ('adjustment', 'forged', '', '', '', '', now()) RETURNING id"
+        )
+        forged = cursor.fetchone()[0]
+        rows = [(forged, account.pk, "USD", 1, "", 50 + n) for n in range(1, 1000)]
+        rows.append((forged, account.pk, "USD", 1, "", 2000))  # should say 1050
+        rows.append((forged, platform.pk, "USD", -1000, "", None))
+        cursor.execute(
+            "INSERT INTO finance_entry (transaction_id, account_id, currency, amount, reference, balance_after) "
+            "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows)),
+            [value for row in rows for value in row],
+        )
+        cursor.execute("UPDATE finance_account SET balance = 1050 WHERE id = %s", [account.pk])
+
+
 def test_database_refuses_a_cached_balance_that_is_not_the_entries(posted):
     with pytest.raises(DatabaseError, match="caches balance"):
         raw("UPDATE finance_account SET balance = 1000 WHERE kind = 'balance'")
