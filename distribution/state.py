@@ -152,6 +152,7 @@ class StateMachine:
             "actor": actor,
             "message": message,
             "data": data or {},
+            "batch": (locked,),
         }
 
         def announce():
@@ -209,6 +210,7 @@ class StateMachine:
                 setattr(row, name, value)
 
         def announce():
+            batch = tuple(by_pk[row.pk] for row in locked)
             for row in locked:
                 payload = {
                     "instance": by_pk[row.pk],
@@ -217,6 +219,7 @@ class StateMachine:
                     "actor": actor,
                     "message": texts[row.pk],
                     "data": data or {},
+                    "batch": batch,
                 }
                 status_changed.send(sender=model, **payload)
                 for signal in self.signals:

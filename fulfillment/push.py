@@ -297,13 +297,28 @@ def _give_up(outbound: Outbound, order: Order, reason: str) -> None:
     )
 
 
+# Orders per queued message when many are pushed at once: few enough that the workers
+# share a large payment's orders, many enough that queueing a thousand costs tens of
+# messages, not a thousand.
+PUSH_CHUNK = 20
+
+
+def push_enqueue(order_ids: list[int]) -> None:
+    """Queue a push of each order: one task for one order, chunks for many."""
+    from .tasks import push_order, push_orders
+
+    if len(order_ids) == 1:
+        push_order.delay(order_ids[0])
+        return
+    for start in range(0, len(order_ids), PUSH_CHUNK):
+        push_orders.delay(order_ids[start : start + PUSH_CHUNK])
+
+
 def push_sweep(*, limit: int = 1000) -> int:
     """Beat, every minute: queue a push of every paid order no attempt is working on."""
-    from .tasks import push_order
-
     ids = push_candidates(limit=limit)
-    for order_id in ids:
-        push_order.delay(order_id)
+    if ids:
+        push_enqueue(list(ids))
     return len(ids)
 
 

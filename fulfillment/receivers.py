@@ -5,11 +5,16 @@ warehouse. Beat's sweeps (fulfillment/tasks.py) catch whatever a lost message mi
 from orders.models import OrderStatus
 
 
-def on_order_status_changed(sender, *, instance, to_status, **kwargs):
-    from .tasks import carry_cancel_request, push_order
+def on_order_status_changed(sender, *, instance, to_status, batch=(), **kwargs):
+    from .push import push_enqueue
+    from .tasks import carry_cancel_request
 
     if to_status == OrderStatus.PAID:
-        push_order.delay(instance.pk)
+        # Orders paid together (one payment of many) are queued together, in a few
+        # messages, when the signal for the first of them arrives.
+        batch = batch or (instance,)
+        if instance is batch[0]:
+            push_enqueue([order.pk for order in batch])
     elif to_status == OrderStatus.CANCEL_REQUESTED:
         carry_cancel_request.delay(instance.pk)
 

@@ -2,10 +2,15 @@
 finds the work done or claimed), so all are acknowledged late and re-queued when their
 worker dies."""
 
+import logging
+
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from catalog.models import Warehouse
 from distribution.celery import IDEMPOTENT_TASK
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(soft_time_limit=120, time_limit=150, **IDEMPOTENT_TASK)
@@ -13,6 +18,25 @@ def push_order(order_id: int) -> str:
     from .push import order_push
 
     return order_push(order_id)
+
+
+@shared_task(soft_time_limit=600, time_limit=660, **IDEMPOTENT_TASK)
+def push_orders(order_ids: list[int]) -> dict[str, int]:
+    """Several orders queued together (push.push_enqueue), pushed one after another. One
+    order's unexpected error is logged and the others still go; the sweep tries it again."""
+    from .push import order_push
+
+    outcomes: dict[str, int] = {}
+    for order_id in order_ids:
+        try:
+            outcome = order_push(order_id)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:
+            logger.exception("push of order %s failed; the sweep will try it again", order_id)
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 @shared_task(**IDEMPOTENT_TASK)

@@ -126,6 +126,44 @@ def test_a_paid_order_is_pushed_after_commit_under_its_order_number(funded, item
     assert "Pushed to warehouse US-CA" in order.events.get(to_status=OrderStatus.AT_WAREHOUSE).message
 
 
+def test_orders_paid_together_are_queued_in_chunks_and_each_is_pushed(funded, items, staff, monkeypatch):
+    # given 23 orders paid in one payment, with the queue recorded as it is used
+    from fulfillment import tasks
+
+    monkeypatch.setattr(push, "PUSH_CHUNK", 10)
+    queued = []
+    run_chunk, run_one = tasks.push_orders.delay, tasks.push_order.delay
+    monkeypatch.setattr(tasks.push_orders, "delay", lambda ids: queued.append(list(ids)) or run_chunk(ids))
+    monkeypatch.setattr(tasks.push_order, "delay", lambda pk: queued.append([pk]) or run_one(pk))
+    finance.adjustment_post(
+        actor=staff, distributor=funded.distributor, amount="5000.00", reason="test", idempotency_key="more"
+    )
+    orders = [make_order(funded, items[1:], quantities=(1,)) for _ in range(23)]
+    result = orders_pay(actor=funded, orders=orders, idempotency_key="pay:together")
+    assert len(result.paid) == 23
+    # then three messages carried them (10, 10 and 3), each order once, and all are at the warehouse
+    assert [len(chunk) for chunk in queued] == [10, 10, 3]
+    assert sorted(pk for chunk in queued for pk in chunk) == sorted(order.pk for order in orders)
+    assert Order.objects.filter(status=OrderStatus.AT_WAREHOUSE).count() == 23
+    assert Outbound.objects.filter(state="pushed").count() == 23
+
+
+def test_a_chunk_pushes_the_rest_when_one_order_fails_unexpectedly(funded, items, monkeypatch):
+    from fulfillment import tasks
+
+    pushed = []
+
+    def flaky(order_id):
+        if order_id == 2:
+            raise RuntimeError("a bug")
+        pushed.append(order_id)
+        return "pushed"
+
+    monkeypatch.setattr(push, "order_push", flaky)
+    assert tasks.push_orders([1, 2, 3]) == {"pushed": 2, "error": 1}
+    assert pushed == [1, 3]
+
+
 def test_pushing_twice_makes_one_warehouse_order(funded, items):
     order = pay(funded, make_order(funded, items))
     # when a duplicate task and the sweep come after the push
