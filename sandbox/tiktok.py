@@ -363,13 +363,19 @@ def mark_package_shipped(request, shop, order_id):
         row = _order_row(shop, order_id)
         if row is None:
             return _answer(21001001, "Order not found.", status=404)
-        if row.state != "AWAITING_SHIPMENT":
+        # A split order ships in several packages: its later packages go out while it is
+        # PARTIALLY_SHIPPING (one of the order statuses the search filter documents).
+        if row.state not in {"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"}:
             return _answer(21011002, f"The order is {row.state} and cannot be marked as shipped.", status=400)
         lines = row.payload["line_items"]
-        wanted = [str(i) for i in data.get("order_line_item_ids") or [line["id"] for line in lines]]
+        open_lines = [line["id"] for line in lines if line.get("package_status") != "SHIPPED"]
+        wanted = [str(i) for i in data.get("order_line_item_ids") or open_lines]
         unknown = set(wanted) - {line["id"] for line in lines}
         if unknown:
             return _answer(21011003, f"Unknown order_line_item_ids: {sorted(unknown)}.", status=400)
+        shipped = sorted(set(wanted) - set(open_lines))
+        if shipped or not wanted:
+            return _answer(21011005, f"Order line items already in a shipped package: {shipped or 'all'}.", status=400)
         package_id = str(1_152_000_000_000_000_000 + secrets.randbelow(10**15))
         for line in lines:
             if line["id"] in wanted:

@@ -25,6 +25,8 @@ from sandbox import woocommerce as sandbox_woocommerce
 from sandbox.models import SandboxFulfillment, SandboxFulfillmentOrder, SandboxOrder, SandboxRequest, SandboxShop
 from stores.authorization import store_authorization_complete, store_authorization_start
 from stores.models import Platform
+from stores.platforms.base import PlatformRequestRejected
+from stores.services import store_client
 from tests.distribution.factories import owner_of
 from tests.orders.factories import OrderFactory, PlatformOrderFactory
 from tests.sandbox_helpers import HIDDEN_INPUT, ShopifySandbox, recording_http
@@ -512,6 +514,52 @@ def test_tiktok_package_is_marked_shipped_with_the_provider_id(tiktok, sleeps):
     assert row.payload["tracking_number"] == "9400111899223334445566"
     assert row.payload["status"] == "IN_TRANSIT"
     assert {item["package_id"] for item in row.payload["line_items"]} == {sync.platform_answer}
+
+
+@db
+def test_a_split_tiktok_order_ships_in_two_packages_then_is_in_transit(tiktok, sleeps):
+    store, control = tiktok
+    control(create_orders=1)
+    row = SandboxOrder.objects.get(shop__platform="tiktok")
+    units = [(item["id"], 1) for item in row.payload["line_items"]]
+    if len(units) < 2:  # one unit bought: give it a second, as a two-unit order has
+        extra = {**row.payload["line_items"][0], "id": str(int(units[0][0]) + 1)}
+        row.payload["line_items"].append(extra)
+        row.save(update_fields=["payload"])
+        units.append((extra["id"], 1))
+    po = store_order(store, row.external_id)
+    parent, _lines = order_of(store, po, units, status=OrderStatus.SUPERSEDED)
+    part1, [line1] = order_of(store, po, units[:1], parent=parent)
+    part2, lines2 = order_of(store, po, units[1:], parent=parent)
+    # when the first part's package is sent
+    (sync1,) = send(ship(part1, [(line1, 1)], carrier="U.S. Postal Service", number="TT-PART-1"), sleeps, "tiktok")
+    assert sync1.state == S.SYNCED
+    row.refresh_from_db()
+    assert row.payload["status"] == "PARTIALLY_SHIPPING"
+    # and then the second part's
+    second = ship(part2, [(line, 1) for line in lines2], carrier="U.S. Postal Service", number="TT-PART-2")
+    (sync2,) = send(second, sleeps, "tiktok")
+    assert sync2.state == S.SYNCED, sync2.platform_answer
+    # then TikTok holds two packages, each line in its own with its own tracking, and the order is in transit
+    row.refresh_from_db()
+    assert row.payload["status"] == "IN_TRANSIT"
+    by_line = {item["id"]: (item["package_id"], item["tracking_number"]) for item in row.payload["line_items"]}
+    assert by_line[units[0][0]] == (sync1.platform_answer, "TT-PART-1")
+    assert {by_line[line_id] for line_id, _ in units[1:]} == {(sync2.platform_answer, "TT-PART-2")}
+    assert sync1.platform_answer != sync2.platform_answer
+
+
+@db
+def test_the_tiktok_sandbox_refuses_a_line_already_shipped(tiktok):
+    store, control = tiktok
+    control(create_orders=1)
+    row = SandboxOrder.objects.get(shop__platform="tiktok")
+    client = store_client(store=store)
+    line_id = row.payload["line_items"][0]["id"]
+    body = {"tracking_number": "TT-1", "shipping_provider_id": "7117858858072016686", "order_line_item_ids": [line_id]}
+    client._call("POST", f"/fulfillment/202309/orders/{row.external_id}/packages", body=body)
+    with pytest.raises(PlatformRequestRejected, match="already in a shipped package"):
+        client._call("POST", f"/fulfillment/202309/orders/{row.external_id}/packages", body=body)
 
 
 # --- a store without an API: the tracking file ----------------------------------------------
