@@ -164,6 +164,7 @@ def tracking_info(sync: TrackingSync) -> TrackingInfo:
         shipped_at=shipment.shipped_at or shipment.created_at,
         service=shipment.service,
         complete=store_order_complete(store_order.pk),
+        notify_customer=store.notify_buyer,
     )
 
 

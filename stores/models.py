@@ -83,6 +83,11 @@ class Store(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.AUTHORIZED)
     status_reason = models.CharField(_("status reason"), max_length=500, blank=True)
     authorized_at = models.DateTimeField(_("authorized at"), null=True, blank=True)
+    # Whether the platform e-mails the buyer when we send the tracking (Shopify's
+    # notify_customer, a WooCommerce note to the customer). Off by default: many
+    # distributors' stores send their own shipping e-mails. Amazon and TikTok Shop
+    # always tell the buyer themselves.
+    notify_buyer = models.BooleanField(_("e-mail the buyer the tracking"), default=False)
     # When the authorization itself lapses (not the short-lived access token), if known.
     expires_at = models.DateTimeField(_("authorization expires at"), null=True, blank=True)
 
@@ -129,6 +134,11 @@ class Store(models.Model):
     @property
     def has_api(self) -> bool:
         return self.platform != Platform.OTHER
+
+    @property
+    def buyer_notice_is_ours(self) -> bool:
+        """The platform e-mails the buyer about the tracking only if we ask it to."""
+        return self.platform in (Platform.SHOPIFY, Platform.WOOCOMMERCE)
 
     @property
     def needs_reauthorization(self) -> bool:

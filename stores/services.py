@@ -88,6 +88,19 @@ def store_disable(*, actor: Membership, store: Store, reason: str = "") -> Store
     )
 
 
+def store_notify_buyer_set(*, actor: Membership, store: Store, on: bool) -> Store:
+    """Whether the store's platform e-mails the buyer when tracking is sent (Shopify and
+    WooCommerce; the others always do). Applies to the tracking sent from now on."""
+    ensure_can_act(actor, Section.STORES)
+    if not store.buyer_notice_is_ours:
+        raise ApplicationError(
+            _("%(platform)s tells the buyer about the tracking itself.") % {"platform": store.get_platform_display()}
+        )
+    Store.objects.filter(pk=store.pk).update(notify_buyer=on, updated_at=timezone.now())
+    store.notify_buyer = on
+    return store
+
+
 @transaction.atomic
 def store_enable(*, actor: Membership, store: Store) -> Store:
     """Only stores without an API are simply switched back on; the others re-authorize."""

@@ -20,5 +20,6 @@ urlpatterns = [
     path("<int:store_id>/reauthorize/", views.StoreReauthorizeView.as_view(), name="reauthorize"),
     path("<int:store_id>/disable/", views.StoreDisableView.as_view(), name="disable"),
     path("<int:store_id>/enable/", views.StoreEnableView.as_view(), name="enable"),
+    path("<int:store_id>/notify-buyer/", views.StoreNotifyBuyerView.as_view(), name="notify_buyer"),
     path("<int:store_id>/remove/", views.StoreRemoveView.as_view(), name="remove"),
 ]

@@ -264,6 +264,30 @@ class StoreEnableView(PortalView):
         return redirect("stores:store_list")
 
 
+class StoreNotifyBuyerView(PortalView):
+    """Turn the platform's tracking e-mail to the buyer on or off for one store."""
+
+    section = Section.STORES
+
+    def post(self, request, store_id: int):
+        store = selectors.store_get(distributor=self.distributor, store_id=store_id)
+        on = request.POST.get("notify_buyer") == "on"
+        try:
+            services.store_notify_buyer_set(actor=self.membership, store=store, on=on)
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+        else:
+            said = (
+                _("%(platform)s will e-mail the buyers of “%(name)s” their tracking.")
+                if on
+                else _(
+                    "%(platform)s will not e-mail the buyers of “%(name)s” their tracking; your store sends its own."
+                )
+            )
+            messages.success(request, said % {"platform": store.get_platform_display(), "name": store.name})
+        return redirect("stores:store_list")
+
+
 class StoreRemoveView(PortalView):
     section = Section.STORES
 

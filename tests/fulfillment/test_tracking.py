@@ -24,7 +24,7 @@ from sandbox import shopify as sandbox_shopify
 from sandbox import woocommerce as sandbox_woocommerce
 from sandbox.models import SandboxFulfillment, SandboxFulfillmentOrder, SandboxOrder, SandboxRequest, SandboxShop
 from stores.authorization import store_authorization_complete, store_authorization_start
-from stores.models import Platform
+from stores.models import Platform, Store
 from stores.platforms.base import PlatformRequestRejected
 from stores.services import store_client
 from tests.distribution.factories import owner_of
@@ -255,6 +255,22 @@ def test_shopify_shipment_becomes_a_fulfillment_with_the_company_number_and_line
     assert tracking.tracking_syncs_plan(shipment) == [sync]
     assert tracking.tracking_sync_one(sync.pk).state == S.SYNCED
     assert len(fulfillments(row)) == 1
+
+
+@db
+def test_the_buyer_is_emailed_the_tracking_only_when_the_store_says_so(shopify, sleeps):
+    store, _sandbox = shopify
+    sent = []
+    for notify in (False, True):
+        Store.objects.filter(pk=store.pk).update(notify_buyer=notify)
+        store.refresh_from_db()
+        row = shopify_order()
+        order, lines = order_of(store, store_order(store, row.external_id), lines_of(row))
+        shipment = ship(order, [(line, line.quantity) for line in lines], number=f"NOTIFY-{notify}")
+        (sync,) = send(shipment, sleeps, "shopify")
+        assert sync.state == S.SYNCED
+        sent.append(tracking.tracking_info(sync).notify_customer)
+    assert sent == [False, True]
 
 
 @db
@@ -516,17 +532,22 @@ def test_tiktok_package_is_marked_shipped_with_the_provider_id(tiktok, sleeps):
     assert {item["package_id"] for item in row.payload["line_items"]} == {sync.platform_answer}
 
 
+def tiktok_order_of_two_units(control):
+    """A sandbox TikTok order of at least two line items (one per unit, as TikTok lists them)."""
+    control(create_orders=1)
+    row = SandboxOrder.objects.get(shop__platform="tiktok")
+    lines = row.payload["line_items"]
+    if len(lines) < 2:  # one unit bought: give it a second
+        lines.append({**lines[0], "id": str(int(lines[0]["id"]) + 1)})
+        row.save(update_fields=["payload"])
+    return row
+
+
 @db
 def test_a_split_tiktok_order_ships_in_two_packages_then_is_in_transit(tiktok, sleeps):
     store, control = tiktok
-    control(create_orders=1)
-    row = SandboxOrder.objects.get(shop__platform="tiktok")
+    row = tiktok_order_of_two_units(control)
     units = [(item["id"], 1) for item in row.payload["line_items"]]
-    if len(units) < 2:  # one unit bought: give it a second, as a two-unit order has
-        extra = {**row.payload["line_items"][0], "id": str(int(units[0][0]) + 1)}
-        row.payload["line_items"].append(extra)
-        row.save(update_fields=["payload"])
-        units.append((extra["id"], 1))
     po = store_order(store, row.external_id)
     parent, _lines = order_of(store, po, units, status=OrderStatus.SUPERSEDED)
     part1, [line1] = order_of(store, po, units[:1], parent=parent)
@@ -552,8 +573,7 @@ def test_a_split_tiktok_order_ships_in_two_packages_then_is_in_transit(tiktok, s
 @db
 def test_the_tiktok_sandbox_refuses_a_line_already_shipped(tiktok):
     store, control = tiktok
-    control(create_orders=1)
-    row = SandboxOrder.objects.get(shop__platform="tiktok")
+    row = tiktok_order_of_two_units(control)
     client = store_client(store=store)
     line_id = row.payload["line_items"][0]["id"]
     body = {"tracking_number": "TT-1", "shipping_provider_id": "7117858858072016686", "order_line_item_ids": [line_id]}

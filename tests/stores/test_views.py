@@ -193,6 +193,34 @@ def test_store_disable_and_remove_keep_the_row(browser, me):
 
 
 @pytest.mark.django_db
+def test_the_tracking_email_to_the_buyer_is_turned_on_and_off_per_store(browser, me):
+    shopify = StoreFactory(distributor=me.distributor, name="Acme Shopify")
+    amazon = StoreFactory(distributor=me.distributor, platform=Platform.AMAZON, shop_domain="", external_key="a1")
+    theirs = StoreFactory(distributor=owner_of().distributor, shop_domain="theirs.myshopify.com")
+    page = browser.get(LIST).content.decode()
+    assert page.count('data-testid="notify-buyer"') == 1  # Amazon tells its buyers itself
+    assert "Tracking e-mail to the buyer:" in page and "Turn on" in page
+    # on
+    browser.post(reverse("stores:notify_buyer", args=[shopify.pk]), {"notify_buyer": "on"})
+    shopify.refresh_from_db()
+    assert shopify.notify_buyer is True
+    page = browser.get(LIST).content.decode()
+    assert "will e-mail the buyers of “Acme Shopify” their tracking" in page and "Turn off" in page
+    # off again
+    browser.post(reverse("stores:notify_buyer", args=[shopify.pk]), {"notify_buyer": "off"})
+    shopify.refresh_from_db()
+    assert shopify.notify_buyer is False
+    # a platform that notifies by itself, and another distributor's store
+    browser.post(reverse("stores:notify_buyer", args=[amazon.pk]), {"notify_buyer": "on"})
+    amazon.refresh_from_db()
+    assert amazon.notify_buyer is False
+    assert "tells the buyer about the tracking itself" in browser.get(LIST).content.decode()
+    assert browser.post(reverse("stores:notify_buyer", args=[theirs.pk]), {"notify_buyer": "on"}).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.notify_buyer is False
+
+
+@pytest.mark.django_db
 def test_store_enable_is_for_stores_without_api(browser, me):
     other = StoreFactory(distributor=me.distributor, platform=Platform.OTHER, shop_domain="", external_key="")
     shopify = StoreFactory(distributor=me.distributor)
