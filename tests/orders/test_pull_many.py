@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from bench import bench_pull_workers
 from tests import real_worker
 
 STORES = 12
@@ -21,14 +22,7 @@ pytestmark = real_worker.NEEDS_SERVICES
 
 FILL = real_worker.shopify_stores_fill(name="many", stores=STORES, orders=ORDERS_PER_STORE, seed=11)
 
-COUNTS = """
-SELECT (SELECT count(*) FROM orders_platformorder),
-       (SELECT count(*) FROM orders_order),
-       (SELECT count(*) FROM (SELECT store_id, external_id FROM orders_platformorder
-                              GROUP BY store_id, external_id HAVING count(*) > 1) d),
-       (SELECT count(DISTINCT store_id) FROM orders_pullrun WHERE status = 'succeeded'),
-       (SELECT count(*) FROM orders_pullrun WHERE status IN ('queued', 'running'))
-"""
+COUNTS = bench_pull_workers.COUNTS  # the benchmark's exactly-once check, the same query
 
 
 @pytest.fixture
