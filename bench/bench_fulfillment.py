@@ -7,7 +7,8 @@ sandbox shop (their fulfillment orders too), and 1,000 paid distribution orders 
 two lines. gunicorn serves the sandbox. A worker process (this file with --worker) then:
 
 1. pushes every order (`fulfillment.push.order_push`: claim under the order's lock, the
-   create call, the order at the warehouse) from THREADS threads, as that many Celery
+   create call, the order at the warehouse) from THREADS threads (each keeping its database
+   connection, CONN_MAX_AGE 60 s as in production), as that many Celery
    worker processes would; the floor is the same number of bare create calls to the
    sandbox from the same number of threads (a fresh account, so nothing is a duplicate):
    what the warehouse side alone costs on this machine;
@@ -150,13 +151,15 @@ def _fill(count: int, base_url: str):
 
 
 def _threads(work, ids) -> float:
-    from django.db import connection
+    from django.db import close_old_connections
 
     def one(value):
+        # As a Celery worker does after each task: the connection is kept while it is
+        # younger than CONN_MAX_AGE (60 s here, as in production), not opened per order.
         try:
             return work(value)
         finally:
-            connection.close()
+            close_old_connections()
 
     begin = time.perf_counter()
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
@@ -277,7 +280,7 @@ def run(ctx) -> list[dict]:
 
     count = ORDERS // 10 if ctx.quick else ORDERS
     with ctx.fresh_database() as url:
-        base_env = ctx.env(database_url=url, SANDBOX_ENABLED="true", LOG_LEVEL="WARNING")
+        base_env = ctx.env(database_url=url, SANDBOX_ENABLED="true", LOG_LEVEL="WARNING", DB_CONN_MAX_AGE="60")
         process, base_url = _serve(ctx, base_env)
         try:
             env = {
