@@ -157,28 +157,30 @@ RETURNING old.level, old.size, old.leak
 """
 
 
+def _bucket_decide(level: float, size: int, leak: float) -> tuple[BucketResult, float]:
+    """One request against a bucket at `level` (already drained to now): the answer and
+    the bucket's new level."""
+    allowed = level + 1 <= size
+    retry_after = 0.0 if allowed else (level + 1 - size) / leak
+    level = level + 1 if allowed else level
+    return BucketResult(allowed, min(size, math.ceil(level)), size, retry_after), level
+
+
 def bucket_take(shop: SandboxShop) -> BucketResult:
     """One request from the shop's leaky bucket: it drains at `leak_per_second`."""
     if connection.vendor == "postgresql":
+        # The database applies the same rule as _bucket_decide, in the statement itself.
         with connection.cursor() as cursor:
             cursor.execute(BUCKET_SQL.format(table=SandboxShop._meta.db_table), {"now": time.time(), "id": shop.pk})
             level, size, leak = cursor.fetchone()
-        allowed = level + 1 <= size
-        retry_after = 0.0 if allowed else (level + 1 - size) / leak
-        level = level + 1 if allowed else level
-        return BucketResult(allowed, min(size, math.ceil(level)), size, retry_after)
+        return _bucket_decide(level, size, leak)[0]
     with transaction.atomic():
         locked = SandboxShop.objects.select_for_update().get(pk=shop.pk)
         now = time.time()
-        level = max(0.0, locked.bucket_level - (now - locked.bucket_updated) * locked.leak_per_second)
-        allowed = level + 1 <= locked.bucket_size
-        retry_after = 0.0
-        if allowed:
-            level += 1
-        else:
-            retry_after = (level + 1 - locked.bucket_size) / locked.leak_per_second
+        drained = max(0.0, locked.bucket_level - (now - locked.bucket_updated) * locked.leak_per_second)
+        result, level = _bucket_decide(drained, locked.bucket_size, locked.leak_per_second)
         SandboxShop.objects.filter(pk=locked.pk).update(bucket_level=level, bucket_updated=now)
-    return BucketResult(allowed, min(locked.bucket_size, math.ceil(level)), locked.bucket_size, retry_after)
+    return result
 
 
 def fault_take(shop: SandboxShop, switch: str) -> bool:
