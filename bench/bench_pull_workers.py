@@ -44,8 +44,10 @@ SELECT (SELECT count(*) FROM orders_platformorder),
 """
 
 
-def fill(stores: int, orders: int) -> dict:
-    """The stores (a distributor each, SKU SERUM mapped) and their sandbox orders."""
+def fill(stores: int, orders: int, *, name: str = "pull-workers", seed: int = 2026, slow_seconds: float = 0.0) -> dict:
+    """`stores` sandbox Shopify stores (a distributor each, its SKU SERUM mapped) of `orders`
+    new one-line orders each; each page of the sandbox answers after `slow_seconds`. The
+    real-process tests fill their worlds with it too (tests/real_worker.py)."""
     import random
 
     from django.conf import settings
@@ -60,29 +62,31 @@ def fill(stores: int, orders: int) -> dict:
     from stores.models import Platform, Store
 
     begin = time.perf_counter()
-    rng = random.Random(2026)
+    rng = random.Random(seed)
     warehouse = Warehouse.objects.create(code="US-CA", name="US", country="US", sites="US")
-    product = Product.objects.create(code="PW000000001", name="BENCH SERUM")
+    product = Product.objects.create(code="RW000000001", name=f"{name.upper()} SERUM")
     item = Item.objects.create(
-        item_id="PW000000001-01-01", product=product, warehouse=warehouse, price="9.90", weight_grams=100
+        item_id="RW000000001-01-01", product=product, warehouse=warehouse, price="9.90", weight_grams=100
     )
     app = state.app_for("shopify", settings.SHOPIFY_CLIENT_ID)
     now = timezone.now()
     rows = []
     for number in range(stores):
-        email = f"pull-workers-{number}@example.com"
+        email = f"{name}{number}@example.com"
         user = get_user_model().objects.create_user(email, email, "x")
         distributor = Distributor.objects.create(
-            company_name=f"Pull workers {number}", contact_person="B", phone="1", country="US"
+            company_name=f"{name} {number}", contact_person="R", phone="1", country="US"
         )
         Membership.objects.create(distributor=distributor, user=user, role=Role.OWNER)
-        domain = f"pull-workers-{number}.myshopify.com"
-        shop = state.shop_get_or_create("shopify", domain, bucket_size=1_000_000, leak_per_second=1e6)
+        domain = f"{name}-{number}.myshopify.com"
+        shop = state.shop_get_or_create(
+            "shopify", domain, bucket_size=1_000_000, leak_per_second=1e6, slow_seconds=slow_seconds
+        )
         token = state.token_issue(shop=shop, app=app, scopes="read_orders", expiring=False)
         store = Store(
             distributor=distributor,
             platform=Platform.SHOPIFY,
-            name=f"Pull workers {number}",
+            name=f"{name} {number}",
             site="US",
             shop_domain=domain,
             external_key=domain,

@@ -30,49 +30,10 @@ NEEDS_SERVICES = [
 def shopify_stores_fill(*, name: str, stores: int, orders: int, seed: int, slow_seconds: float = 0.0) -> str:
     """The `fill` script of a world of `stores` sandbox Shopify stores (a distributor each,
     its SKU SERUM mapped) of `orders` new one-line orders each; each page of the sandbox
-    answers after `slow_seconds`."""
+    answers after `slow_seconds`. The many-stores benchmark's own fill does the work."""
     return f"""
-import random
-from decimal import Decimal
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.utils import timezone
-from catalog.models import Item, Product, Warehouse
-from distribution.models import Distributor, Membership, Role
-from mapping.models import Mapping
-from sandbox import shopify, state
-from sandbox.models import SandboxOrder
-from stores.models import Platform, Store
-
-rng = random.Random({seed})
-warehouse = Warehouse.objects.create(code="US-CA", name="US", country="US", sites="US")
-product = Product.objects.create(code="RW000000001", name="{name.upper()} SERUM")
-item = Item.objects.create(item_id="RW000000001-01-01", product=product, warehouse=warehouse, price="9.90",
-                           weight_grams=100)
-app = state.app_for("shopify", settings.SHOPIFY_CLIENT_ID)
-now = timezone.now()
-rows = []
-for number in range({stores}):
-    email = f"{name}{{number}}@example.com"
-    user = get_user_model().objects.create_user(email, email, "x")
-    distributor = Distributor.objects.create(company_name=f"{name} {{number}}", contact_person="R", phone="1",
-                                             country="US")
-    Membership.objects.create(distributor=distributor, user=user, role=Role.OWNER)
-    domain = f"{name}-{{number}}.myshopify.com"
-    shop = state.shop_get_or_create("shopify", domain, bucket_size=1_000_000, leak_per_second=1e6,
-                                    slow_seconds={slow_seconds})
-    token = state.token_issue(shop=shop, app=app, scopes="read_orders", expiring=False)
-    store = Store(distributor=distributor, platform=Platform.SHOPIFY, name=f"{name} {{number}}", site="US",
-                  shop_domain=domain, external_key=domain)
-    store.set_credentials({{"access_token": token.access_token, "scope": "read_orders"}})
-    store.save()
-    Mapping.objects.create(store=store, store_sku="SERUM", item=item)
-    for n in range({orders}):
-        payload = shopify.build_order(shop, number=1001 + n, lines=[("SERUM", "Serum", "", Decimal("19.90"), 1)],
-                                      rng=rng, now=now)
-        rows.append(SandboxOrder(shop=shop, external_id=payload["id"], payload=payload, state="open",
-                                 created_at=now, updated_at=now))
-SandboxOrder.objects.bulk_create(rows, batch_size=1000)
+from bench.bench_pull_workers import fill
+fill({stores}, {orders}, name={name!r}, seed={seed}, slow_seconds={slow_seconds})
 print("filled")
 """
 
