@@ -2,7 +2,9 @@
 
 The list runs a fixed number of queries whatever the page size (a test pins it): one
 aggregate for the status tabs (which also gives the paginator its count), one for the
-page of orders with their store, warehouse and platform order, one for their lines.
+page of orders with their store, warehouse and platform order, one for their lines. A
+search adds its two id lookups (`_search`), and counts only up to SEARCH_COUNT_CAP
+matches (one more query when a tab is chosen and the search passes the cap).
 Which of a page's orders could be merged is worked out over those rows (`merge_groups`).
 The order page's logistics choices are one freight quote for the order
 (`order_logistics_choices`).
@@ -84,34 +86,103 @@ def _filtered(distributor: Distributor, filters: OrderFilters) -> QuerySet[Order
         orders = orders.filter(created_at__lt=_day_start(filters.date_to + timedelta(days=1)))
     q = filters.q.strip()
     if q:
-        # Identifiers match by prefix (served by indexes); the recipient anywhere in the name.
-        upper = q.upper()
-        with_item = OrderLine.objects.filter(item_code__startswith=upper).values("order_id")
-        platform = PlatformOrder.objects.filter(store__distributor=distributor, display_number__startswith=q)
-        orders = orders.filter(
-            Q(number__startswith=upper)
-            | Q(platform_order_id__in=platform.values("pk"))
-            | Q(recipient_name__icontains=q)
-            | Q(tracking_number__startswith=upper)
-            | Q(pk__in=with_item)
-        )
+        orders = orders.filter(_search(distributor, q))
     return orders
+
+
+# A search's matches by platform order number and by Item ID are looked up first, and
+# when there are at most this many their ids go into the query as a list: then every
+# arm of the search is an index condition and PostgreSQL ORs the indexes' answers (a
+# BitmapOr over the number, recipient trigram, tracking and id indexes) instead of
+# testing each of the distributor's orders against a subquery. More than this many
+# (a prefix most orders share) stay a subquery, which is cheaper then.
+SEARCH_ID_LIST_MAX = 500
+
+
+def _few_or_subquery(values: QuerySet) -> list | QuerySet:
+    few = list(values[: SEARCH_ID_LIST_MAX + 1])
+    return few if len(few) <= SEARCH_ID_LIST_MAX else values
+
+
+def _search(distributor: Distributor, q: str) -> Q:
+    """Identifiers match by prefix, the recipient anywhere in the name (a trigram index
+    serves it on PostgreSQL). The partial indexes on tracking number and Item ID hold only
+    non-empty values, which the condition must say for the planner to use them."""
+    upper = q.upper()
+    with_item = (
+        OrderLine.objects.filter(order__distributor=distributor, item_code__startswith=upper)
+        .exclude(item_code="")
+        .order_by()
+        .values_list("order_id", flat=True)
+    )
+    platform = (
+        PlatformOrder.objects.filter(store__distributor=distributor, display_number__startswith=q)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    return (
+        Q(number__startswith=upper)
+        | Q(platform_order_id__in=_few_or_subquery(platform))
+        | Q(recipient_name__icontains=q)
+        | (Q(tracking_number__startswith=upper) & ~Q(tracking_number=""))
+        | Q(pk__in=_few_or_subquery(with_item))
+    )
 
 
 def order_status_counts(*, distributor: Distributor, filters: OrderFilters) -> dict[str, int]:
     """{status: orders} under the other filters, in one aggregate query."""
+    return _status_counts(_filtered(distributor, filters))
+
+
+def _status_counts(orders: QuerySet[Order]) -> dict[str, int]:
     counts = dict.fromkeys(STATUS_TABS, 0)
     # COUNT(*), not COUNT(id): the (distributor, status, created_at) index answers it alone.
-    rows = _filtered(distributor, filters).order_by().values_list("status").annotate(n=Count("*"))
-    for status, n in rows:
+    for status, n in orders.order_by().values_list("status").annotate(n=Count("*")):
         counts[status] = n
     return counts
 
 
-def order_list(*, distributor: Distributor, filters: OrderFilters) -> QuerySet[Order]:
-    orders = _filtered(distributor, filters)
+# A search is counted up to this many matches. Counting every match of a broad one (a
+# common surname, the date part of order numbers) reads each of them; past this many the
+# list says "more than" and shows the newest, and the tabs show no counts.
+SEARCH_COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class OrderListing:
+    counts: dict[str, int]  # per status tab, under every filter but the status
+    total: int  # orders in the list (the chosen tab), at most SEARCH_COUNT_CAP when capped
+    capped: bool  # a search with more than SEARCH_COUNT_CAP matches: `counts` are unknown
+    orders: QuerySet[Order]
+
+
+def order_listing(*, distributor: Distributor, filters: OrderFilters) -> OrderListing:
+    """The list page's orders and counts: the tabs' aggregate (or, for a search, its
+    statuses up to the cap) and the page's queryset, over one set of filters."""
+    filtered = _filtered(distributor, filters)
+    orders = _listed(filtered.filter(status=filters.status) if filters.status else filtered)
+    if not filters.q.strip():
+        counts = _status_counts(filtered)
+        total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
+        return OrderListing(counts=counts, total=total, capped=False, orders=orders)
+    # Newest first, as listed: the (distributor, created_at) index hands a broad search's
+    # matches over in that order and the read stops at the cap. (Without an ORDER BY the
+    # planner may bet on a sequential scan that meets other distributors' rows first.)
+    statuses = list(filtered.order_by("-created_at").values_list("status", flat=True)[: SEARCH_COUNT_CAP + 1])
+    if len(statuses) <= SEARCH_COUNT_CAP:
+        counts = dict.fromkeys(STATUS_TABS, 0)
+        for status in statuses:
+            counts[status] = counts.get(status, 0) + 1
+        total = counts.get(filters.status, 0) if filters.status else len(statuses)
+        return OrderListing(counts=counts, total=total, capped=False, orders=orders)
+    total = SEARCH_COUNT_CAP
     if filters.status:
-        orders = orders.filter(status=filters.status)
+        chosen = filtered.filter(status=filters.status).order_by("-created_at")
+        total = chosen[:SEARCH_COUNT_CAP].count()
+    return OrderListing(counts=dict.fromkeys(STATUS_TABS, 0), total=total, capped=True, orders=orders)
+
+
+def _listed(orders: QuerySet[Order]) -> QuerySet[Order]:
     return (
         orders.select_related("store", "warehouse", "platform_order")
         .defer("platform_order__raw", "platform_order__lines", "platform_order__shipping_address")
