@@ -53,6 +53,11 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.autopay_sweep",
         "schedule": float(os.environ.get("AUTOPAY_SWEEP_SECONDS", "60")),
     },
+    # The orders-per-status counts the database keeps (orders/counts.py), folded.
+    "orders-compact-status-counts": {
+        "task": "orders.tasks.compact_status_counts",
+        "schedule": float(os.environ.get("STATUS_COUNT_FOLD_SECONDS", "60")),
+    },
     # Fulfilment (fulfillment/tasks.py): paid orders not yet pushed, cancel requests not
     # yet carried, the warehouses' changes, tracking due to be sent on to the stores.
     "fulfillment-push-paid": {

@@ -406,6 +406,32 @@ class WebhookDelivery(models.Model):
         return f"{self.platform} {self.topic} {self.webhook_id}"
 
 
+class OrderStatusCount(models.Model):
+    """Changes to the number of a distributor's orders in a status: +n arrived, -n left.
+
+    Written only by database triggers on orders_order (migration 0013, PostgreSQL): one
+    row per (distributor, status) and statement, never updated, so writers of one
+    distributor never wait on each other. The count is the sum of a distributor's rows
+    (orders/counts.py); beat folds each distributor's rows into one per status.
+    """
+
+    # No constraint: a row per statement would otherwise lock the distributor's row too.
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    # Not "status": a row is a change to a count, not a thing with a state.
+    order_status = models.CharField(max_length=20)
+    n = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["distributor", "order_status"], include=["n"], name="orders_statuscount_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_status} {self.n:+d}"
+
+
 class StorePullState(models.Model):
     """Everything about pulling one store, in one row (orders/pull/ is its only writer):
     the schedule, the cursor, the lease, and the last result the store pages show.

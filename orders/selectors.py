@@ -1,7 +1,8 @@
 """Reads of orders for the portal, tenant-scoped by construction.
 
 The list runs a fixed number of queries whatever the page size (a test pins it): one
-aggregate for the status tabs (which also gives the paginator its count), one for the
+for the status tabs (which also gives the paginator its count: the counts the database
+keeps, orders/counts.py, or with filters an aggregate), one for the
 page of orders with their store, warehouse and platform order, one for their lines. A
 search adds its two id lookups (`_search`), and counts only up to SEARCH_COUNT_CAP
 matches (one more query when a tab is chosen and the search passes the cap).
@@ -26,6 +27,7 @@ from distribution.money import quantize
 from stores.models import Store
 
 from .actions.merge import merge_key
+from .counts import status_counts
 from .models import (
     IngestionError,
     Logistics,
@@ -65,6 +67,11 @@ class OrderFilters:
     date_from: date | None = None
     date_to: date | None = None
     q: str = ""
+
+    @property
+    def narrows(self) -> bool:
+        """Any filter but the status (the tabs count across statuses)."""
+        return any((self.store_id, self.warehouse, self.logistics, self.date_from, self.date_to, self.q.strip()))
 
 
 def _day_start(day: date) -> datetime:
@@ -130,7 +137,10 @@ def _search(distributor: Distributor, q: str) -> Q:
 
 
 def order_status_counts(*, distributor: Distributor, filters: OrderFilters) -> dict[str, int]:
-    """{status: orders} under the other filters, in one aggregate query."""
+    """{status: orders} under the other filters: kept by the database when there are none
+    (orders/counts.py), else one aggregate query."""
+    if not filters.narrows:
+        return {**dict.fromkeys(STATUS_TABS, 0), **status_counts(distributor.pk)}
     return _status_counts(_filtered(distributor, filters))
 
 
@@ -162,7 +172,7 @@ def order_listing(*, distributor: Distributor, filters: OrderFilters) -> OrderLi
     filtered = _filtered(distributor, filters)
     orders = _listed(filtered.filter(status=filters.status) if filters.status else filtered)
     if not filters.q.strip():
-        counts = _status_counts(filtered)
+        counts = order_status_counts(distributor=distributor, filters=filters)
         total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
         return OrderListing(counts=counts, total=total, capped=False, orders=orders)
     # Newest first, as listed: the (distributor, created_at) index hands a broad search's

@@ -115,3 +115,11 @@ def autopay_sweep() -> int:
     for distributor_id in distributor_ids:
         autopay_distributor.delay(distributor_id)
     return len(distributor_ids)
+
+
+@shared_task(**IDEMPOTENT_TASK)
+def compact_status_counts() -> int:
+    """Beat, every minute: fold the rows of the orders-per-status counts (orders/counts.py)."""
+    from .counts import status_counts_compact
+
+    return status_counts_compact()
