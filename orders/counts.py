@@ -5,13 +5,14 @@ rows for every statement that adds, removes or moves orders; the count is the su
 distributor's rows, a read of a few rows whatever the number of orders. Rows are only
 inserted, so concurrent pulls and payments of one distributor never wait on each other;
 `status_counts_compact` (beat, every minute) folds each distributor's rows into one per
-status in one statement, so the sums stay short. Other databases (SQLite in development) count the orders.
+status in one statement, so the sums stay short. Other databases (SQLite in development)
+have no triggers: there orders/selectors.py counts the orders.
 """
 
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
-from .models import Order, OrderStatusCount
+from .models import OrderStatusCount
 
 # A distributor's rows are folded once there are more than this many.
 COMPACT_ABOVE = 20
@@ -22,17 +23,14 @@ def counted_by_triggers() -> bool:
 
 
 def status_counts(distributor_id: int) -> dict[str, int]:
-    """{status: orders} of the distributor, statuses without orders left out."""
-    if counted_by_triggers():
-        rows = (
-            OrderStatusCount.objects.filter(distributor_id=distributor_id)
-            .values_list("order_status")
-            .annotate(total=Sum("n"))
-        )
-    else:
-        rows = (
-            Order.objects.filter(distributor_id=distributor_id).order_by().values_list("status").annotate(n=Count("*"))
-        )
+    """{status: orders} of the distributor as the triggers keep them (PostgreSQL only:
+    elsewhere the caller counts the orders), statuses without orders left out."""
+    rows = (
+        OrderStatusCount.objects.filter(distributor_id=distributor_id)
+        .values_list("order_status")
+        .annotate(total=Sum("n"))
+        .order_by()
+    )
     return {status: n for status, n in rows if n}
 
 

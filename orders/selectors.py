@@ -27,7 +27,7 @@ from distribution.money import quantize
 from stores.models import Store
 
 from .actions.merge import merge_key
-from .counts import status_counts
+from .counts import counted_by_triggers, status_counts
 from .models import (
     IngestionError,
     Logistics,
@@ -139,15 +139,17 @@ def _search(distributor: Distributor, q: str) -> Q:
 def order_status_counts(*, distributor: Distributor, filters: OrderFilters) -> dict[str, int]:
     """{status: orders} under the other filters: kept by the database when there are none
     (orders/counts.py), else one aggregate query."""
-    if not filters.narrows:
-        return {**dict.fromkeys(STATUS_TABS, 0), **status_counts(distributor.pk)}
-    return _status_counts(_filtered(distributor, filters))
+    return _status_counts(distributor, filters, _filtered(distributor, filters))
 
 
-def _status_counts(orders: QuerySet[Order]) -> dict[str, int]:
+def _status_counts(distributor: Distributor, filters: OrderFilters, filtered: QuerySet[Order]) -> dict[str, int]:
+    """`filtered` is `_filtered(distributor, filters)`, counted only when the database
+    keeps no counts for it."""
     counts = dict.fromkeys(STATUS_TABS, 0)
+    if not filters.narrows and counted_by_triggers():
+        return {**counts, **status_counts(distributor.pk)}
     # COUNT(*), not COUNT(id): the (distributor, status, created_at) index answers it alone.
-    for status, n in orders.order_by().values_list("status").annotate(n=Count("*")):
+    for status, n in filtered.order_by().values_list("status").annotate(n=Count("*")):
         counts[status] = n
     return counts
 
@@ -172,7 +174,7 @@ def order_listing(*, distributor: Distributor, filters: OrderFilters) -> OrderLi
     filtered = _filtered(distributor, filters)
     orders = _listed(filtered.filter(status=filters.status) if filters.status else filtered)
     if not filters.q.strip():
-        counts = order_status_counts(distributor=distributor, filters=filters)
+        counts = _status_counts(distributor, filters, filtered)
         total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
         return OrderListing(counts=counts, total=total, capped=False, orders=orders)
     # Newest first, as listed: the (distributor, created_at) index hands a broad search's
