@@ -335,6 +335,9 @@ def quote_parcels(
     cards = selectors.rate_cards_in_force((m.pk for group in methods.values() for m in group), at)
     answers = []
     for parcel in parcels:
+        if not methods.get(parcel.warehouse_id):
+            answers.append([])  # the warehouse has no active method: nothing to weigh
+            continue
         volume, actual = volume_cm3(parcel.pieces), actual_grams(parcel.pieces)
         quotes = [
             _quote(method, cards.get(method.pk), parcel, volume, actual, currency)

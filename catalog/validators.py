@@ -139,7 +139,11 @@ def normalise_subdivisions(value, country: str) -> str:
 
 def postcode_key(value) -> str:
     """A postcode as prefixes are compared: upper case, without blanks and dashes (100-0001 -> 1000001)."""
-    return "".join(char for char in str(value or "").upper() if char.isalnum())
+    key = str(value or "").upper()
+    if key.isalnum():
+        return key  # the common case, nothing to drop
+    key = key.replace(" ", "").replace("-", "")
+    return key if key.isalnum() or not key else "".join(char for char in key if char.isalnum())
 
 
 def normalise_postcode_prefixes(value) -> str:

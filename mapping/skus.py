@@ -63,6 +63,11 @@ def cell_text(value) -> str:
 
 def normalise_sku(value) -> str:
     """The store SKU as it is stored and compared; '' when there is none (blank input)."""
+    if type(value) is str:
+        # The common case, a SKU with no invisible character at either end: one strip.
+        stripped = value.strip()
+        if not stripped or (stripped[0] not in _INVISIBLE and stripped[-1] not in _INVISIBLE):
+            return stripped
     return _strip(cell_text(value))
 
 

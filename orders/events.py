@@ -31,8 +31,10 @@ def _created_texts(language: str) -> tuple[str, str, dict]:
     )
 
 
-def created_message(po: PlatformOrder, missing: list, left_out: str = "") -> str:
-    created_text, waiting_text, sources = _created_texts(get_language() or "")
+def created_message(po: PlatformOrder, missing: list, left_out: str = "", *, language: str | None = None) -> str:
+    """`language` is the active language when the caller knows it (asking costs more than
+    the sentence: a page of new orders asks once)."""
+    created_text, waiting_text, sources = _created_texts((get_language() if language is None else language) or "")
     message = created_text % {
         "number": po.display_number or po.external_id,
         "source": sources.get(po.source, po.source),
@@ -44,10 +46,13 @@ def created_message(po: PlatformOrder, missing: list, left_out: str = "") -> str
     return message
 
 
-def created(order: Order, po: PlatformOrder, missing: list, left_out: str = "") -> OrderEvent:
+def created(
+    order: Order, po: PlatformOrder, missing: list, left_out: str = "", *, language: str | None = None
+) -> OrderEvent:
     """The first entry of an order made from a platform order (unsaved: orders are made in
     bulk); `left_out` names the platform order's lines that are not ours."""
-    return blueprint(OrderEvent).new(to_status=order.status, message=clip(created_message(po, missing, left_out)))
+    message = created_message(po, missing, left_out, language=language)
+    return blueprint(OrderEvent).new(to_status=order.status, message=clip(message))
 
 
 def status_moved(order: Order, from_status: str, to_status: str, actor, message: str, data: dict) -> OrderEvent:

@@ -11,12 +11,9 @@ which orders/apps.py connects `orders.receivers.on_mappings_changed`.
 from collections.abc import Iterable, Mapping
 
 from catalog.models import Item
+from mapping.skus import normalise_sku
 
-
-def normalise_sku(value) -> str:
-    from mapping.skus import normalise_sku as normalise
-
-    return normalise(value)
+__all__ = ["NOT_SUPPLIED", "normalise_sku", "record_seen", "record_waiting", "resolve"]
 
 
 class NotSupplied:

@@ -81,18 +81,26 @@ def order_costs(warehouse: Warehouse | None, lines: Sequence, missing: Sequence)
 # --- logistics: freight by the chosen method, or the self-pickup fee -----------------------------
 
 
-def parcel_of(order, lines: Sequence) -> Parcel | None:
-    """The parcel an order's mapped lines make, or None when it cannot be quoted yet."""
+def parcel_of(order, lines: Sequence, destinations: dict | None = None) -> Parcel | None:
+    """The parcel an order's mapped lines make, or None when it cannot be quoted yet.
+    `destinations` keeps the Destinations already made (many orders go to one place)."""
     pieces = [Piece(line.item, line.quantity) for line in lines if line.item is not None and line.quantity > 0]
     if not pieces or order.warehouse_id is None or order.missing_skus:
         return None
-    return Parcel(order.warehouse_id, Destination(order.country, order.province, order.postal_code), pieces)
+    where = (order.country, order.province, order.postal_code)
+    destination = destinations.get(where) if destinations is not None else None
+    if destination is None:
+        destination = Destination(*where)
+        if destinations is not None:
+            destinations[where] = destination
+    return Parcel(order.warehouse_id, destination, pieces)
 
 
 def logistics_quotes(orders_lines: Sequence[tuple]) -> list[list[MethodQuote]]:
     """For each (order, lines), its warehouse's methods quoted for it, cheapest first ([]
     when it cannot be quoted yet): many orders at once, in the same four queries."""
-    parcels = [parcel_of(order, lines) for order, lines in orders_lines]
+    destinations: dict = {}
+    parcels = [parcel_of(order, lines, destinations) for order, lines in orders_lines]
     answers = iter(quote_parcels([p for p in parcels if p is not None]) if any(parcels) else [])
     return [next(answers) if parcel is not None else [] for parcel in parcels]
 

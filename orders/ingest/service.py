@@ -18,6 +18,7 @@ from enum import StrEnum
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from distribution.bulk import blueprint, bulk_insert
 from distribution.errors import ApplicationError
@@ -277,9 +278,10 @@ def _bulk_create(store, orders: list[NormalizedOrder], source: str, extras, dige
         platform_orders.append(po)
     bulk_insert(PlatformOrder, platform_orders)
     built = []
+    language = get_language() or ""
     for po in platform_orders:
         if po.disposition == Disposition.CONVERTED:
-            built.extend(build_orders(po, store, resolved))
+            built.extend(build_orders(po, store, resolved, language=language))
     if built:
         save_built(built)
     return len(built)

@@ -398,3 +398,21 @@ def test_quote_parcels_loads_the_items_products_once_when_they_are_not_loaded(dj
     with django_assert_num_queries(5):
         answers = shipping.quote_parcels(parcels)
     assert [quotes[0].weight.volumetric_grams for quotes in answers] == [1200, 1200, 1200]
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [
+        ("100-0001", "1000001"),
+        ("sw1a 1aa", "SW1A1AA"),
+        (" 90210 ", "90210"),
+        ("10001", "10001"),
+        ("", ""),
+        (None, ""),
+        ("--", ""),
+        ("a.b/c", "ABC"),
+        ("〒100-0001", "1000001"),
+    ],
+)
+def test_destination_compares_postcodes_without_blanks_dashes_or_case(written, key):
+    assert Destination("US", "", written).postcode == key

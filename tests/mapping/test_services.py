@@ -41,6 +41,9 @@ def announcements():
         ("\tsn-30ml\n", "sn-30ml"),  # case is kept
         ("\u00a0SN 30 ML\u3000", "SN 30 ML"),  # no-break and ideographic spaces around, inner space kept
         ("\ufeff\u200bSN-30ML\u200b", "SN-30ML"),  # invisible characters from copy and paste
+        (" \u200b SN-30ML \u200b ", "SN-30ML"),  # blanks and invisible characters in turn
+        ("SN-30ML", "SN-30ML"),
+        ("\u200b", ""),
         (12345.0, "12345"),  # a number typed into a spreadsheet cell
         (None, ""),
     ],

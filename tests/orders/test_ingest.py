@@ -511,3 +511,15 @@ def test_two_workers_ingesting_the_same_order_at_once_make_one_order():
     assert PlatformOrder.objects.count() == 1
     assert Order.objects.count() == 1
     assert not IngestionError.objects.exists()
+
+
+def test_order_numbers_are_do_the_utc_day_and_eight_crockford_characters():
+    import re
+
+    from orders.ingest import new_order_number
+
+    before = datetime.now(UTC).strftime("%y%m%d")
+    numbers = {new_order_number() for _ in range(20_000)}
+    after = datetime.now(UTC).strftime("%y%m%d")
+    assert len(numbers) == 20_000
+    assert all(re.fullmatch(rf"DO({before}|{after})[0-9A-HJKMNP-TV-Z]{{8}}", number) for number in numbers)
