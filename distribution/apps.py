@@ -19,3 +19,6 @@ class DemoSeeding:
 class DistributionConfig(DemoSeeding, AppConfig):
     name = "distribution"
     verbose_name = _("Distributors")
+
+    def ready(self):
+        from . import lookups  # noqa: F401 (registers field__any_of)

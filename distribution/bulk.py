@@ -78,6 +78,62 @@ def _rows(fields, objs):
         yield values
 
 
+def _copy(table: str, fields, rows) -> None:
+    """COPY CSV-ready rows (a value per field, NULL_MARK for NULL) into `table`."""
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(rows)
+    buffer.seek(0)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    nullable = ", ".join(quote(field.column) for field in fields if field.null)
+    options = f"FORMAT csv, NULL '{NULL_MARK}'" + (f", FORCE_NULL ({nullable})" if nullable else "")
+    # Django's cursor passes copy_expert through to psycopg2 untranslated: wrap it, so a
+    # failed COPY raises Django's IntegrityError/DatabaseError that callers handle.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        cursor.copy_expert(f"COPY {quote(table)} ({columns}) FROM STDIN WITH ({options})", buffer)
+
+
+def copy_tuples(model: type[models.Model], names: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Insert new rows given as tuples of plain values, one per field named (attribute
+    names: `store_id`), on PostgreSQL by COPY; the primary key comes from the table's
+    default and is not returned. For many rows whose ids nobody needs next (mappings of a
+    batch import): no instance is made at all. Elsewhere, `bulk_create`. The values must
+    be of their fields' Python types; a JSON field is not supported; a NULL in a NOT NULL
+    column is refused as the database would refuse it; auto_now and auto_now_add fields
+    are stamped with the time of the call, as bulk_create stamps them."""
+    if not rows:
+        return
+    fields = [model._meta.get_field(name) for name in names]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(names, row, strict=True))) for row in rows])
+        return
+    unsupported = [
+        f.name for f in fields if f.get_internal_type() not in SUPPORTED or f.get_internal_type() == "JSONField"
+    ]
+    if unsupported:
+        raise TypeError(f"copy_tuples cannot write {model.__name__}.{', '.join(unsupported)}")
+    required = [index for index, field in enumerate(fields) if not field.null]
+    now = timezone.now()
+    stamped = [
+        index for index, f in enumerate(fields) if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+
+    def marked():
+        for row in rows:
+            if stamped:
+                row = list(row)
+                for index in stamped:
+                    row[index] = now.date() if type(fields[index]) is models.DateField else now
+            if None in row:
+                for index in required:
+                    if row[index] is None:
+                        raise IntegrityError(f"null value in column {fields[index].column} of {model._meta.db_table}")
+                row = [NULL_MARK if value is None else value for value in row]
+            yield row
+
+    _copy(model._meta.db_table, fields, marked())
+
+
 def _stamp(fields, objs: Sequence[models.Model]) -> None:
     now = timezone.now()
     for field in fields:
@@ -154,17 +210,7 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> Sequ
     if missing:
         for obj, new_id in zip(missing, _new_ids(opts.db_table, pk.column, len(missing)), strict=True):
             obj.pk = new_id
-    buffer = io.StringIO()
-    csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(_rows(fields, objs))
-    buffer.seek(0)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    nullable = ", ".join(quote(field.column) for field in fields if field.null)
-    options = f"FORMAT csv, NULL '{NULL_MARK}'" + (f", FORCE_NULL ({nullable})" if nullable else "")
-    # Django's cursor passes copy_expert through to psycopg2 untranslated: wrap it, so a
-    # failed COPY raises Django's IntegrityError/DatabaseError that callers handle.
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.copy_expert(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN WITH ({options})", buffer)
+    _copy(opts.db_table, fields, _rows(fields, objs))
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias

@@ -160,6 +160,9 @@ class MappingImport(models.Model):
     )
     file = models.FileField(_("file"), upload_to=import_upload_path, max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
+    # The file's rows as the preview read them (as text, in JSON beside the file), so apply
+    # checks them again without reading the workbook again; "" when not kept.
+    rows_name = models.CharField(max_length=300, blank=True)
     # The uploader's language, so reasons written by a background worker read in it.
     language = models.CharField(max_length=16, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED)

@@ -21,6 +21,7 @@ The API the orders app uses (mapping never imports orders):
 """
 
 import io
+import json
 import logging
 import os
 from collections import defaultdict
@@ -29,6 +30,7 @@ from collections.abc import Mapping as MappingType
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -43,8 +45,8 @@ from stores.models import Store
 from .importer import Catalog, RowInput, StoreResolver, plan_rows, rows_from_sheet, site_refusal, write_plan
 from .models import IMPORT_TRANSITIONS, MAPPING_IMPORT_MACHINE, Mapping, MappingImport, SeenSku
 from .signals import mappings_changed
-from .skus import SKU_MAX_LENGTH, clean_platform_id, clean_sku, normalise_item_id, normalise_sku
-from .xlsx import FileRejected, check_upload, read_rows
+from .skus import SKU_MAX_LENGTH, cell_text, clean_platform_id, clean_sku, normalise_item_id, normalise_sku
+from .xlsx import FileRejected, SheetRow, check_upload, read_rows
 
 logger = logging.getLogger(__name__)
 
@@ -417,6 +419,26 @@ def _read_import_file(mapping_import: MappingImport):
     return read_rows(io.BytesIO(content))[1]
 
 
+def _keep_rows(mapping_import: MappingImport, sheet_rows) -> str:
+    """Keep the rows the preview read beside the file (each cell as the text every rule
+    reads it as: `cell_text`), for apply; the name they are kept under."""
+    rows = [[row.number, *(cell_text(value) for value in row[1:])] for row in sheet_rows]
+    content = ContentFile(json.dumps(rows, ensure_ascii=False).encode())
+    return mapping_import.file.storage.save(f"{mapping_import.file.name}.rows.json", content)
+
+
+def _kept_rows(mapping_import: MappingImport):
+    """The rows the preview kept, or None when they are gone (apply then reads the file)."""
+    storage = mapping_import.file.storage
+    try:
+        if not mapping_import.rows_name or not storage.exists(mapping_import.rows_name):
+            return None
+        with storage.open(mapping_import.rows_name, "rb") as handle:
+            return [SheetRow(*row) for row in json.load(handle)]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def mapping_import_upload(*, actor: Membership, file) -> MappingImport:
     """Store an uploaded file and check it: in this request up to `inline_rows()` rows,
     else by a worker (the page then polls the progress).
@@ -496,6 +518,7 @@ def mapping_import_preview(*, mapping_import: MappingImport, sheet_rows=None) ->
             return _import_transition(current, Status.FAILED, error_message=str(exc))
         rows = rows_from_sheet(sheet_rows, StoreResolver(current.distributor))
         plan = plan_rows(rows, progress=_progress_writer(current))
+        rows_name = _keep_rows(current, sheet_rows)
     with transaction.atomic():
         locked = MappingImport.objects.select_for_update().get(pk=current.pk)
         if locked.status == Status.PREVIEWED:  # another run of the same task finished first
@@ -512,6 +535,7 @@ def mapping_import_preview(*, mapping_import: MappingImport, sheet_rows=None) ->
             rejected_rows=plan.rejected,
             changes_sample=plan.changes_sample,
             previewed_at=timezone.now(),
+            rows_name=rows_name,
         )
 
 
@@ -560,7 +584,7 @@ def mapping_import_apply(*, actor: Membership, mapping_import: MappingImport) ->
                 raise PermissionDeniedError(_("This import belongs to another distributor."))
             with translation.override(locked.language or settings.LANGUAGE_CODE):
                 resolver = StoreResolver(locked.distributor)
-                rows = rows_from_sheet(_read_import_file(locked), resolver)
+                rows = rows_from_sheet(_kept_rows(locked) or _read_import_file(locked), resolver)
                 plan = plan_rows(rows)
                 try:
                     with transaction.atomic():

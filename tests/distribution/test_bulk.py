@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from distribution.bulk import blueprint, bulk_insert
 from orders.models import PlatformOrder
@@ -151,3 +152,65 @@ def test_a_page_meeting_a_concurrent_insert_falls_back_to_one_by_one(monkeypatch
     # then the COPY's unique violation sent the page one by one: every order once
     assert PO.objects.filter(store=store).count() == 3
     assert summary.failed == 0 and summary.created + summary.updated == 3
+
+
+# --- copy_tuples and the any_of lookup -----------------------------------------------------------
+
+MAPPING_COLUMNS = ("store_id", "store_sku", "item_id", "platform_product_id", "platform_variant_id", "source")
+
+
+def test_copied_tuples_read_back_like_orm_rows():
+    from mapping.models import Mapping
+    from tests.catalog.factories import ItemFactory
+    from tests.distribution.factories import owner_of
+
+    store = StoreFactory()
+    owner_of(store.distributor)
+    item = ItemFactory()
+    from distribution.bulk import copy_tuples
+
+    before = timezone.now()
+    now = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)  # auto_now_add: stamped anew, as bulk_create does
+    rows = [
+        (store.pk, AWKWARD_TEXT[:100], item.pk, "8000", "", "import", None, now, now),
+        (store.pk, "SKU-2", item.pk, "", "42", "import", None, now, now),
+    ]
+    copy_tuples(Mapping, (*MAPPING_COLUMNS, "created_by_id", "created_at", "updated_at"), rows)
+    got = {m.store_sku: m for m in Mapping.objects.filter(store=store)}
+    assert set(got) == {AWKWARD_TEXT[:100], "SKU-2"}
+    first = got[AWKWARD_TEXT[:100]]
+    assert (first.item_id, first.platform_product_id, first.created_by_id) == (item.pk, "8000", None)
+    assert first.created_at >= before and first.updated_at >= before
+    assert got["SKU-2"].platform_variant_id == "42"
+
+
+def test_copied_tuples_refuse_a_null_where_the_column_needs_a_value_and_write_nothing():
+    from django.db import IntegrityError, transaction
+
+    from distribution.bulk import copy_tuples
+    from mapping.models import Mapping
+    from tests.catalog.factories import ItemFactory
+
+    store, item = StoreFactory(), ItemFactory()
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    rows = [
+        (store.pk, "SKU-1", item.pk, "", "", "import", None, now, now),
+        (store.pk, None, item.pk, "", "", "import", None, now, now),
+    ]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy_tuples(Mapping, (*MAPPING_COLUMNS, "created_by_id", "created_at", "updated_at"), rows)
+    assert not Mapping.objects.filter(store=store).exists()
+
+
+def test_any_of_finds_the_rows_whose_value_is_in_the_list_as_in_does():
+    from mapping.models import Mapping
+    from tests.mapping.factories import MappingFactory
+
+    store = StoreFactory()
+    made = [MappingFactory(store=store, store_sku=sku) for sku in ("A-1", "a-1", "B 2", "中文-3")]
+    wanted = ["a-1", "中文-3", "not there", "it's"]
+    by_any = set(Mapping.objects.filter(store=store, store_sku__any_of=wanted).values_list("pk", flat=True))
+    by_in = set(Mapping.objects.filter(store=store, store_sku__in=wanted).values_list("pk", flat=True))
+    assert by_any == by_in == {made[1].pk, made[3].pk}
+    assert not Mapping.objects.filter(store_sku__any_of=[]).exists()
+    assert set(Mapping.objects.filter(pk__any_of=[made[0].pk]).values_list("store_sku", flat=True)) == {"A-1"}

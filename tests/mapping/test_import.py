@@ -226,6 +226,35 @@ def test_import_apply_checks_rows_again_against_the_database(world):
     assert list(Mapping.objects.values_list("store_sku", flat=True)) == ["A"]
 
 
+def test_import_apply_reads_the_rows_the_preview_kept_and_the_file_when_they_are_gone(world, monkeypatch):
+    rows = [
+        ["Acme US", 12345, "LS228800001-01-01", 8123456789012, ""],  # numbers typed into cells
+        ["Acme US", " B ", "vd100-01-01", "", "V-9"],
+        ["Acme US", "C", "NOPE-01-01"],
+    ]
+    kept = _preview(world, rows)
+    assert kept.rows_name and kept.file.storage.exists(kept.rows_name)
+    again = _preview(world, rows)
+    again.file.storage.delete(again.rows_name)
+    reads = []
+    monkeypatch.setattr(services, "read_rows", lambda file: reads.append(file) or xlsx.read_rows(file))
+    applied = services.mapping_import_confirm(actor=world.owner, mapping_import=kept)
+    assert reads == []  # the kept rows, not the workbook
+    assert (applied.new_count, applied.rejected_count) == (2, 1)
+    assert set(
+        Mapping.objects.values_list("store_sku", "item__item_id", "platform_product_id", "platform_variant_id")
+    ) == {
+        ("12345", "LS228800001-01-01", "8123456789012", ""),
+        ("B", "VD100-01-01", "", "V-9"),
+    }
+    assert applied.rejected_rows == kept.rejected_rows
+    Mapping.objects.all().delete()
+    applied = services.mapping_import_confirm(actor=world.owner, mapping_import=again)
+    assert len(reads) == 1  # the kept rows were gone: the workbook was read again, to the same verdict
+    assert (applied.new_count, applied.rejected_count) == (2, 1)
+    assert Mapping.objects.count() == 2
+
+
 def test_import_apply_writes_all_or_nothing(world, monkeypatch):
     mapping_import = _preview(world, [["Acme US", "A", "LS228800001-01-01"], ["Acme US", "B", "VD100-01-01"]])
 
