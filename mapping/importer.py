@@ -167,6 +167,9 @@ class ItemFacts(NamedTuple):
     available: bool  # item and product active (the warehouse's activity is checked apart)
 
 
+_NO_WAREHOUSE = ("", frozenset(), False)  # what an unknown warehouse id answers
+
+
 class Catalog:
     """What the rules need to know about items and warehouses, fetched a chunk at a time."""
 
@@ -190,14 +193,14 @@ class Catalog:
             self.items.setdefault(item_id, None)
 
     def serves(self, warehouse_id: int, site: str) -> bool:
-        _code, sites, _active = self.warehouses.get(warehouse_id, ("", frozenset(), False))
+        _code, sites, _active = self.warehouses.get(warehouse_id, _NO_WAREHOUSE)
         return site.upper() in sites
 
     def warehouse_code(self, warehouse_id: int) -> str:
         return self.warehouses.get(warehouse_id, ("?",))[0]
 
     def warehouse_active(self, warehouse_id: int) -> bool:
-        return self.warehouses.get(warehouse_id, ("", frozenset(), False))[2]
+        return self.warehouses.get(warehouse_id, _NO_WAREHOUSE)[2]
 
     def alternatives(self, product_ids: set[int]) -> dict[int, list[tuple[str, int]]]:
         """Visible items of these products: product id -> [(Item ID, warehouse id)]."""
