@@ -27,7 +27,8 @@ NAME = "mapping_import"
 DESCRIPTION = "batch import of product mappings: a 50,000-row xlsx previewed and applied"
 
 ROWS = 50_000
-MAX_SECONDS = 15.0
+MAX_SECONDS = 2.5  # issue #12: preview + apply of 50,000 rows
+MAX_READ_RATIO = 8  # ... and at most 8 times python-calamine reading the same file
 BATCH = 5_000
 # The file's mix, as fractions of its rows.
 CHANGED, UNCHANGED, REJECTED = 0.10, 0.08, 0.02
@@ -210,19 +211,27 @@ def run(ctx) -> list[dict]:
     )
     total = data["preview_seconds"] + data["apply_seconds"]
 
-    def row(figure, value, target="", ok=None):
+    def row(figure, value, target="", ok=None, unit="s"):
         return {
             "figure": figure,
             "value": round(value, 2),
-            "unit": "s",
+            "unit": unit,
             "target": target,
             "ok": ok,
             "size": size,
             "command": ctx.command(NAME),
         }
 
+    ratio = total / data["calamine_seconds"]
     return [
-        row("mapping import: preview + apply", total, f"≤ {MAX_SECONDS:.0f} s", total <= MAX_SECONDS),
+        row("mapping import: preview + apply", total, f"≤ {MAX_SECONDS:g} s", total <= MAX_SECONDS),
+        row(
+            "mapping import: ratio to the floor (python-calamine read)",
+            ratio,
+            f"≤ {MAX_READ_RATIO}×",
+            ratio <= MAX_READ_RATIO,
+            unit="×",
+        ),
         row("mapping import: preview", data["preview_seconds"]),
         row("mapping import: apply", data["apply_seconds"]),
         row("mapping import: python-calamine reading the file alone", data["calamine_seconds"]),
