@@ -39,6 +39,11 @@ SUPPORTED = {
 _EMPTY_JSON = {(list, 0): "[]", (dict, 0): "{}"}
 
 
+class JSONText(str):
+    """A JSON column's value already encoded (a caller that had to encode it anyway, to
+    check it can be): `bulk_insert` writes it as it is instead of encoding it again."""
+
+
 def _json_encoder(field):
     # One encoder for the column (json.dumps with cls= makes a new one for every value),
     # and empty lists and dicts, the most common values, without it.
@@ -49,6 +54,8 @@ def _json_encoder(field):
         if value is None:
             return NULL_MARK
         kind = type(value)
+        if kind is JSONText:
+            return str(value)
         if (kind is list or kind is dict) and not value:
             return empty[kind, 0]
         return encode_value(value)
@@ -198,6 +205,11 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> Sequ
     if not objs:
         return objs
     if connection.vendor != "postgresql":
+        for field in model._meta.concrete_fields:
+            if field.get_internal_type() == "JSONField":
+                for obj in objs:
+                    if type(getattr(obj, field.attname)) is JSONText:
+                        setattr(obj, field.attname, json.loads(getattr(obj, field.attname)))
         return model.objects.bulk_create(objs)
     opts = model._meta
     fields = list(opts.concrete_fields)

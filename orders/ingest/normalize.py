@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 
 from django.utils.translation import gettext as _
 
+from distribution.bulk import JSONText
 from distribution.state import clip
 from orders import mapping_port
 from stores.platforms.base import (
@@ -93,18 +94,28 @@ ADDRESS_FIELDS = [f.name for f in fields(NormalizedAddress)]
 
 
 def raw_payload(order: NormalizedOrder):
+    return raw_payload_encoded(order)[0]
+
+
+def raw_payload_encoded(order: NormalizedOrder) -> tuple[object, str | None]:
+    """The payload we keep (the platform's own when it is JSON, else what we read of it)
+    and, for the platform's own, its JSON text: checking that it encodes is encoding it."""
     raw = order.raw
     if raw is None:
-        return order.to_dict()
+        return order.to_dict(), None
     try:
-        json.dumps(raw)
+        return raw, json.dumps(raw, ensure_ascii=False)
     except (TypeError, ValueError):
-        return order.to_dict()
-    return raw
+        return order.to_dict(), None
 
 
-def platform_fields(order: NormalizedOrder, *, source: str, extras: OrderExtras, digest: str) -> dict:
+def platform_fields(
+    order: NormalizedOrder, *, source: str, extras: OrderExtras, digest: str, raw_as_text: bool = False
+) -> dict:
+    """The platform order's fields; `raw_as_text`: the raw payload as its JSON text
+    (`distribution.bulk.JSONText`, for bulk_insert, which then does not encode it again)."""
     address = order.shipping_address
+    raw, raw_text = raw_payload_encoded(order)
     lines = [
         {
             "id": clip(line.external_line_id, 100),
@@ -135,5 +146,5 @@ def platform_fields(order: NormalizedOrder, *, source: str, extras: OrderExtras,
         "platform_updated_at": order.updated_at,
         "total": order.total,
         "content_hash": digest,
-        "raw": raw_payload(order),
+        "raw": JSONText(raw_text) if raw_as_text and raw_text is not None else raw,
     }

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from distribution.bulk import blueprint, bulk_insert
+from distribution.bulk import JSONText, blueprint, bulk_insert
 from distribution.errors import ApplicationError
 from distribution.state import clip
 from orders import mapping_port, rules
@@ -270,13 +270,20 @@ def _bulk_create(store, orders: list[NormalizedOrder], source: str, extras, dige
     platform_orders = []
     for order in orders:
         fields = platform_fields(
-            order, source=source, extras=extras.get(order.external_id, OrderExtras()), digest=digests[order.external_id]
+            order,
+            source=source,
+            extras=extras.get(order.external_id, OrderExtras()),
+            digest=digests[order.external_id],
+            raw_as_text=True,
         )
         po = blueprint(PlatformOrder).new(store_id=store.pk, external_id=order.external_id, **fields)
         verdict = verdict_for_lines(rules.verdict(order, platform=store.platform), po, resolved)
         po.disposition, po.disposition_reason = verdict.disposition, clip(verdict.reason, 300)
         platform_orders.append(po)
     bulk_insert(PlatformOrder, platform_orders)
+    for po, order in zip(platform_orders, orders, strict=True):
+        if type(po.raw) is JSONText:
+            po.raw = order.raw  # the instance holds the payload, as one read back would
     built = []
     language = get_language() or ""
     for po in platform_orders:

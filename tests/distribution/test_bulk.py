@@ -79,6 +79,18 @@ def test_copied_rows_read_back_like_orm_rows():
     assert empty.total is None and empty.placed_at is None and empty.remark == ""
 
 
+def test_json_already_encoded_is_written_as_the_value_it_encodes():
+    import json
+
+    from distribution.bulk import JSONText
+
+    store = StoreFactory()
+    payload = {"id": 5, "note": AWKWARD_TEXT, "lines": [{"sku": "A", "price": "1.50"}], "empty": {}}
+    po = blueprint(PlatformOrder).new(**_values(store, "J-1", raw=JSONText(json.dumps(payload, ensure_ascii=False))))
+    bulk_insert(PlatformOrder, [po])
+    assert PlatformOrder.objects.get(pk=po.pk).raw == payload
+
+
 def test_the_ids_taken_do_not_collide_with_later_inserts():
     # given rows written by bulk_insert
     store = StoreFactory()

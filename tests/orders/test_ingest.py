@@ -478,6 +478,12 @@ def test_bulk_and_one_by_one_ingestion_agree(store, us_item, de_item):
 
     assert shape(store) == shape(other)
 
+    def kept(s):
+        return sorted(PlatformOrder.objects.filter(store=s).values_list("external_id", "raw", "lines", "content_hash"))
+
+    assert kept(store) == kept(other)  # the payload as the platform sent it, both ways
+    assert PlatformOrder.objects.get(store=store, external_id="1").raw == {"id": "1", "note": "raw payload"}
+
 
 # --- two workers at once ------------------------------------------------------------------------
 
