@@ -40,7 +40,7 @@ def mapping_resolve(*, store: Store, skus: Iterable[str]) -> dict[str, Item]:
     wanted = {normalise_sku(sku) for sku in skus} - {""}
     if not wanted:
         return {}
-    mappings = Mapping.objects.filter(store=store, store_sku__in=wanted).select_related(
+    mappings = Mapping.objects.filter(store=store, store_sku__any_of=wanted).select_related(
         "item", "item__product", "item__warehouse"
     )
     return {mapping.store_sku: mapping.item for mapping in mappings}
@@ -52,7 +52,9 @@ def not_supplied_skus(*, store: Store, skus: Iterable[str]) -> set[str]:
     if not wanted:
         return set()
     return set(
-        SeenSku.objects.filter(store=store, sku__in=wanted, not_supplied_at__isnull=False).values_list("sku", flat=True)
+        SeenSku.objects.filter(store=store, sku__any_of=wanted, not_supplied_at__isnull=False).values_list(
+            "sku", flat=True
+        )
     )
 
 

@@ -223,7 +223,7 @@ def platform_orders_ingest(
     one_by_one: list[str] = []
     with transaction.atomic():
         known = dict(
-            PlatformOrder.objects.filter(store=store, external_id__in=list(valid)).values_list(
+            PlatformOrder.objects.filter(store=store, external_id__any_of=list(valid)).values_list(
                 "external_id", "content_hash"
             )
         )

@@ -91,6 +91,25 @@ def test_json_already_encoded_is_written_as_the_value_it_encodes():
     assert PlatformOrder.objects.get(pk=po.pk).raw == payload
 
 
+def test_repeated_times_and_amounts_are_written_as_the_values_they_are():
+    from datetime import timedelta
+    from datetime import timezone as tz
+
+    store = StoreFactory()
+    instant = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
+    tokyo = instant.astimezone(tz(timedelta(hours=9)))  # the same instant, equal and written from its own text
+    rows = [
+        blueprint(PlatformOrder).new(**_values(store, "R-1", placed_at=instant, total=Decimal("1.5"))),
+        blueprint(PlatformOrder).new(**_values(store, "R-2", placed_at=tokyo, total=Decimal("1.50"))),
+        blueprint(PlatformOrder).new(**_values(store, "R-3", placed_at=instant + timedelta(seconds=1), total=None)),
+    ]
+    bulk_insert(PlatformOrder, rows)
+    read = dict(PlatformOrder.objects.filter(store=store).values_list("external_id", "placed_at"))
+    assert read == {"R-1": instant, "R-2": instant, "R-3": instant + timedelta(seconds=1)}
+    totals = dict(PlatformOrder.objects.filter(store=store).values_list("external_id", "total"))
+    assert totals == {"R-1": Decimal("1.50"), "R-2": Decimal("1.50"), "R-3": None}
+
+
 def test_the_ids_taken_do_not_collide_with_later_inserts():
     # given rows written by bulk_insert
     store = StoreFactory()
