@@ -10,7 +10,11 @@ encoded in Python). Elsewhere (SQLite in development) it is `bulk_create`.
 What it keeps of `bulk_create`: primary keys are set on the instances, auto_now and
 auto_now_add fields are stamped, no signals are sent. What it needs: every field's value
 already of its Python type (as the callers' constructors give), and a table whose
-primary key is an integer with a sequence.
+primary key is an integer with a sequence. A JSON value the caller has encoded already
+comes as `JSONText` and is written as it is.
+
+`copy_tuples` is the same COPY for rows given as tuples, with no instance at all, when
+nobody needs their ids.
 """
 
 import csv
@@ -134,17 +138,14 @@ def copy_tuples(model: type[models.Model], names: Sequence[str], rows: Sequence[
     if unsupported:
         raise TypeError(f"copy_tuples cannot write {model.__name__}.{', '.join(unsupported)}")
     required = [index for index, field in enumerate(fields) if not field.null]
-    now = timezone.now()
-    stamped = [
-        index for index, f in enumerate(fields) if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
+    stamps = _stamps(fields)
 
     def marked():
         for row in rows:
-            if stamped:
+            if stamps:
                 row = list(row)
-                for index in stamped:
-                    row[index] = now.date() if type(fields[index]) is models.DateField else now
+                for index, value in stamps.items():
+                    row[index] = value
             if None in row:
                 for index in required:
                     if row[index] is None:
@@ -155,13 +156,20 @@ def copy_tuples(model: type[models.Model], names: Sequence[str], rows: Sequence[
     _copy(model._meta.db_table, fields, marked())
 
 
-def _stamp(fields, objs: Sequence[models.Model]) -> None:
+def _stamps(fields) -> dict[int, object]:
+    """{index of an auto_now or auto_now_add field: the value it is stamped with now}."""
     now = timezone.now()
-    for field in fields:
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            value = now.date() if type(field) is models.DateField else now
-            for obj in objs:
-                setattr(obj, field.attname, value)
+    return {
+        index: now.date() if type(field) is models.DateField else now
+        for index, field in enumerate(fields)
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    }
+
+
+def _stamp(fields, objs: Sequence[models.Model]) -> None:
+    for index, value in _stamps(fields).items():
+        for obj in objs:
+            setattr(obj, fields[index].attname, value)
 
 
 def _new_ids(table: str, column: str, count: int) -> list[int]:

@@ -421,10 +421,15 @@ def _read_import_file(mapping_import: MappingImport):
 
 def _keep_rows(mapping_import: MappingImport, sheet_rows) -> str:
     """Keep the rows the preview read beside the file (each cell as the text every rule
-    reads it as: `cell_text`), for apply; the name they are kept under."""
+    reads it as: `cell_text`), for apply; the name they are kept under ("" when they could
+    not be kept: apply then reads the workbook again)."""
     rows = [[row.number, *(cell_text(value) for value in row[1:])] for row in sheet_rows]
     content = ContentFile(json.dumps(rows, ensure_ascii=False).encode())
-    return mapping_import.file.storage.save(f"{mapping_import.file.name}.rows.json", content)
+    try:
+        return mapping_import.file.storage.save(f"{mapping_import.file.name}.rows.json", content)
+    except OSError:
+        logger.warning("the rows of mapping import %s could not be kept; apply reads the file", mapping_import.pk)
+        return ""
 
 
 def _kept_rows(mapping_import: MappingImport):

@@ -255,6 +255,23 @@ def test_import_apply_reads_the_rows_the_preview_kept_and_the_file_when_they_are
     assert Mapping.objects.count() == 2
 
 
+def test_rows_that_cannot_be_kept_leave_the_preview_as_it_is_and_apply_reads_the_file(world, monkeypatch):
+    from django.core.files.storage import FileSystemStorage
+
+    save = FileSystemStorage.save
+
+    def full_disk(self, name, content, **kwargs):
+        if name.endswith(".rows.json"):
+            raise OSError("No space left on device")
+        return save(self, name, content, **kwargs)
+
+    monkeypatch.setattr(FileSystemStorage, "save", full_disk)
+    previewed = _preview(world, [["Acme US", "A", "LS228800001-01-01"]])
+    assert (previewed.status, previewed.new_count, previewed.rows_name) == (Status.PREVIEWED, 1, "")
+    applied = services.mapping_import_confirm(actor=world.owner, mapping_import=previewed)
+    assert applied.status == Status.APPLIED and Mapping.objects.get().store_sku == "A"
+
+
 def test_import_apply_writes_all_or_nothing(world, monkeypatch):
     mapping_import = _preview(world, [["Acme US", "A", "LS228800001-01-01"], ["Acme US", "B", "VD100-01-01"]])
 
