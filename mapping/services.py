@@ -21,7 +21,6 @@ The API the orders app uses (mapping never imports orders):
 """
 
 import io
-import json
 import logging
 import os
 from collections import defaultdict
@@ -30,7 +29,6 @@ from collections.abc import Mapping as MappingType
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -38,6 +36,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Item
 from distribution.deliveries import MAX_ATTEMPTS, delivery_end, delivery_start, given_up_message
 from distribution.errors import ApplicationError, PermissionDeniedError
+from distribution.kept import keep_beside, kept_beside
 from distribution.models import Membership, Section
 from distribution.tenancy import ensure_can_act
 from stores.models import Store
@@ -424,9 +423,8 @@ def _keep_rows(mapping_import: MappingImport, sheet_rows) -> str:
     reads it as: `cell_text`), for apply; the name they are kept under ("" when they could
     not be kept: apply then reads the workbook again)."""
     rows = [[row.number, *(cell_text(value) for value in row[1:])] for row in sheet_rows]
-    content = ContentFile(json.dumps(rows, ensure_ascii=False).encode())
     try:
-        return mapping_import.file.storage.save(f"{mapping_import.file.name}.rows.json", content)
+        return keep_beside(mapping_import.file, "rows", rows)
     except OSError:
         logger.warning("the rows of mapping import %s could not be kept; apply reads the file", mapping_import.pk)
         return ""
@@ -434,12 +432,9 @@ def _keep_rows(mapping_import: MappingImport, sheet_rows) -> str:
 
 def _kept_rows(mapping_import: MappingImport):
     """The rows the preview kept, or None when they are gone (apply then reads the file)."""
-    storage = mapping_import.file.storage
     try:
-        if not mapping_import.rows_name or not storage.exists(mapping_import.rows_name):
-            return None
-        with storage.open(mapping_import.rows_name, "rb") as handle:
-            return [SheetRow(*row) for row in json.load(handle)]
+        rows = kept_beside(mapping_import.file, mapping_import.rows_name)
+        return None if rows is None else [SheetRow(*row) for row in rows]
     except (OSError, ValueError, TypeError):
         return None
 

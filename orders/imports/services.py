@@ -6,7 +6,6 @@ every order unchanged and creates nothing.
 """
 
 import hashlib
-import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -14,13 +13,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from distribution.deliveries import MAX_ATTEMPTS, delivery_end, delivery_start, given_up_message
 from distribution.errors import ApplicationError
+from distribution.kept import keep_beside, kept_beside
 from distribution.models import Membership, Section
 from distribution.spreadsheet import excerpt
 from distribution.state import clip
@@ -418,20 +417,15 @@ def _save_checked(order_import: OrderImport, parsed: ParsedFile) -> str:
         orders.append(
             [store_id, order.order_no, order.first_row, order.rows, values, [[x.sku, x.quantity] for x in order.lines]]
         )
-    content = json.dumps({"sha256": order_import.sha256, "total_rows": parsed.total_rows, "orders": orders})
-    storage = order_import.file.storage
-    return storage.save(f"{order_import.file.name}.checked.json", ContentFile(content.encode()))
+    data = {"sha256": order_import.sha256, "total_rows": parsed.total_rows, "orders": orders}
+    return keep_beside(order_import.file, "checked", data)
 
 
 def _load_checked(order_import: OrderImport) -> ParsedFile | None:
     from stores.models import Store
 
-    storage = order_import.file.storage
-    if not order_import.checked_name or not storage.exists(order_import.checked_name):
-        return None
-    with storage.open(order_import.checked_name, "rb") as handle:
-        data = json.load(handle)
-    if data.get("sha256") != order_import.sha256:
+    data = kept_beside(order_import.file, order_import.checked_name)
+    if data is None or data.get("sha256") != order_import.sha256:
         return None
     parsed = ParsedFile(total_rows=data["total_rows"])
     store_ids = {entry[0] for entry in data["orders"]}
