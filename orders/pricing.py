@@ -88,12 +88,10 @@ def parcel_of(order, lines: Sequence, destinations: dict | None = None) -> Parce
     if not pieces or order.warehouse_id is None or order.missing_skus:
         return None
     where = (order.country, order.province, order.postal_code)
-    destination = destinations.get(where) if destinations is not None else None
-    if destination is None:
-        destination = Destination(*where)
-        if destinations is not None:
-            destinations[where] = destination
-    return Parcel(order.warehouse_id, destination, pieces)
+    destinations = {} if destinations is None else destinations
+    if where not in destinations:
+        destinations[where] = Destination(*where)
+    return Parcel(order.warehouse_id, destinations[where], pieces)
 
 
 def logistics_quotes(orders_lines: Sequence[tuple]) -> list[list[MethodQuote]]:
